@@ -1,0 +1,53 @@
+import type { LoadBalancer } from "../types/balancer.js";
+import type { LoadBalancerEvent } from "../types/events.js";
+import type { FetchFunction, LoadBalancerOptions } from "../types/options.js";
+import { balancedFetch, type BalancerContext } from "./attempt.js";
+import { Backend } from "./backend.js";
+import { Emitter } from "./events.js";
+import { attachLogger } from "./log.js";
+import { resolveOptions } from "./options.js";
+import { createSelector } from "./select.js";
+import { takeSnapshot } from "./snapshot.js";
+
+/**
+ * Creates a priority load balancer over the given backends.
+ *
+ * @example
+ * const lb = createLoadBalancer({
+ *   backends: [
+ *     { url: "https://ptu.openai.azure.com", priority: 1 },
+ *     { url: "https://paygo.openai.azure.com", priority: 2, headers: { "api-key": key2 } },
+ *   ],
+ * });
+ * const client = new AzureOpenAI({ endpoint: "https://ptu.openai.azure.com", apiVersion, apiKey, fetch: lb.fetch });
+ *
+ * @throws {TypeError} when an option is invalid; the message names the field and the value.
+ */
+export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
+  const resolved = resolveOptions(options);
+  const { logger, now } = resolved;
+  const events = new Emitter((error) => {
+    if (logger?.error) logger.error(`A load balancer event listener threw: ${String(error)}`);
+    else console.error("openai-priority-loadbalancer: an event listener threw", error);
+  });
+  const backends = resolved.backends.map(
+    (config) =>
+      new Backend(config, now, (backend, downMs, at) => {
+        if (events.active) events.emit({ type: "recovery", at, backend: backend.info, downMs });
+      }),
+  );
+  if (logger !== undefined) attachLogger(events, logger);
+  const context: BalancerContext = {
+    options: resolved,
+    backends,
+    select: createSelector(backends, resolved.selection, resolved.random),
+    events,
+    lastRequestId: 0,
+  };
+  const fetch: FetchFunction = (input, init) => balancedFetch(context, input, init);
+  return {
+    fetch,
+    on: (type: string, listener: (event: LoadBalancerEvent) => void) => events.on(type, listener),
+    snapshot: () => takeSnapshot(backends, now()),
+  } as LoadBalancer;
+}

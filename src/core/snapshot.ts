@@ -1,0 +1,24 @@
+import type { Snapshot } from "../types/balancer.js";
+import type { Backend } from "./backend.js";
+
+/** Every backend's state at `now`, in configuration order; plain data, safe to keep or serialise. */
+export function takeSnapshot(backends: readonly Backend[], now: number): Snapshot {
+  return {
+    at: now,
+    backends: backends.map((backend) => {
+      const cooling = !backend.isAvailable(now);
+      return {
+        ...backend.info,
+        state: cooling ? "cooling" : "available",
+        until: cooling ? backend.until : null,
+        reason: cooling ? backend.reason : null,
+        inFlight: backend.inFlight,
+        requests: backend.requests,
+        successes: backend.successes,
+        throttles: backend.throttles,
+        errors: backend.errors,
+        lastStatus: backend.lastStatus,
+      };
+    }),
+  };
+}

@@ -1,0 +1,22 @@
+export { createLoadBalancer } from "./core/create.js";
+export { parseCooldownMs, parseDuration } from "./core/cooldown.js";
+export type {
+  BackendConfig,
+  FetchFunction,
+  LoadBalancerOptions,
+  Logger,
+  SelectionStrategy,
+} from "./types/options.js";
+export type {
+  AttemptEvent,
+  BackendInfo,
+  EventOfType,
+  ExhaustedEvent,
+  LoadBalancerEvent,
+  LoadBalancerEventType,
+  RecoveryEvent,
+  ResponseEvent,
+  ThrottleEvent,
+  ThrottleReason,
+} from "./types/events.js";
+export type { BackendSnapshot, LoadBalancer, Snapshot } from "./types/balancer.js";

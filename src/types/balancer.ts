@@ -1,0 +1,44 @@
+import type { FetchFunction } from "./options.js";
+import type { EventOfType, LoadBalancerEvent, LoadBalancerEventType, ThrottleReason } from "./events.js";
+
+/** One backend in {@link Snapshot}. */
+export interface BackendSnapshot {
+  readonly name: string;
+  readonly url: string;
+  readonly priority: number;
+  readonly weight: number;
+  readonly state: "available" | "cooling";
+  /** When a cooling backend returns to rotation, epoch ms; `null` while available. */
+  readonly until: number | null;
+  /** Why it is cooling; `null` while available. */
+  readonly reason: ThrottleReason | null;
+  /** Attempts sent that have not received response headers yet. */
+  readonly inFlight: number;
+  /** Attempts sent to this backend. */
+  readonly requests: number;
+  /** Responses from this backend handed to the caller (any status but 429 and 5xx). */
+  readonly successes: number;
+  /** 429 responses. */
+  readonly throttles: number;
+  /** 5xx responses, network errors and timeouts. */
+  readonly errors: number;
+  /** Status of the last response, `null` before any. */
+  readonly lastStatus: number | null;
+}
+
+/** The state of every backend at one moment, in configuration order. */
+export interface Snapshot {
+  readonly at: number;
+  readonly backends: readonly BackendSnapshot[];
+}
+
+/** What {@link createLoadBalancer} returns. */
+export interface LoadBalancer {
+  /** A drop-in `fetch`: pass it to the OpenAI SDK, the Vercel AI SDK, or call it. Works unbound. */
+  readonly fetch: FetchFunction;
+  /** Listen to one event type (or `"*"` for every event); returns a function that unsubscribes. */
+  on<T extends LoadBalancerEventType>(type: T, listener: (event: EventOfType<T>) => void): () => void;
+  on(type: "*", listener: (event: LoadBalancerEvent) => void): () => void;
+  /** The state of every backend now. */
+  snapshot(): Snapshot;
+}

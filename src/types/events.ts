@@ -1,0 +1,78 @@
+/** What a listener sees of a backend: read-only. */
+export interface BackendInfo {
+  readonly name: string;
+  readonly url: string;
+  readonly priority: number;
+  readonly weight: number;
+}
+
+/** Why a backend was taken out of rotation. */
+export type ThrottleReason = "rate-limit" | "server-error" | "network-error" | "timeout";
+
+interface BaseEvent {
+  /** When it happened, epoch ms. */
+  readonly at: number;
+}
+
+interface RequestEvent extends BaseEvent {
+  /** Identifies one call of `lb.fetch`, unique within the balancer. */
+  readonly requestId: number;
+  /** 1 for the first backend tried for this request, 2 for the second… */
+  readonly attempt: number;
+}
+
+/** A backend was chosen for a request. */
+export interface AttemptEvent extends RequestEvent {
+  readonly type: "attempt";
+  readonly backend: BackendInfo;
+  readonly method: string;
+  /** The URL sent to the backend. */
+  readonly url: string;
+}
+
+/** A response was handed back to the caller. */
+export interface ResponseEvent extends RequestEvent {
+  readonly type: "response";
+  readonly backend: BackendInfo;
+  readonly status: number;
+  /** From the call of `lb.fetch` to the response headers, including failed attempts and waits. */
+  readonly latencyMs: number;
+}
+
+/** A backend was taken out of rotation. */
+export interface ThrottleEvent extends RequestEvent {
+  readonly type: "throttle";
+  readonly backend: BackendInfo;
+  readonly reason: ThrottleReason;
+  /** The status that caused it, for `rate-limit` and `server-error`. */
+  readonly status?: number;
+  readonly cooldownMs: number;
+  /** When the backend is back in rotation, epoch ms (the later deadline if it was already cooling). */
+  readonly until: number;
+}
+
+/** A backend is back in rotation. */
+export interface RecoveryEvent extends BaseEvent {
+  readonly type: "recovery";
+  readonly backend: BackendInfo;
+  /** How long it was out of rotation, ms. */
+  readonly downMs: number;
+}
+
+/** No backend was available for a request. */
+export interface ExhaustedEvent extends RequestEvent {
+  readonly type: "exhausted";
+  /** Time until the soonest backend recovers, ms. */
+  readonly retryAfterMs: number;
+  /** `true`: the balancer waits and tries again (see `maxWaitMs`); `false`: the caller gets the synthetic 429. */
+  readonly waiting: boolean;
+}
+
+/** Every event, discriminated on `type`. */
+export type LoadBalancerEvent = AttemptEvent | ResponseEvent | ThrottleEvent | RecoveryEvent | ExhaustedEvent;
+
+/** The event types. */
+export type LoadBalancerEventType = LoadBalancerEvent["type"];
+
+/** The event of one type. */
+export type EventOfType<T extends LoadBalancerEventType> = Extract<LoadBalancerEvent, { type: T }>;

@@ -1,0 +1,62 @@
+/** How a backend is chosen among the available backends of one priority tier. */
+export type SelectionStrategy = "random" | "round-robin";
+
+/** One backend (an Azure OpenAI resource, an API Management gateway, any OpenAI-compatible server). */
+export interface BackendConfig {
+  /**
+   * Origin plus an optional path prefix, e.g. `https://oai-eastus.openai.azure.com` or
+   * `https://apim.example.com/ai`. The request's origin is replaced by this origin and this
+   * path is prepended to the request's path. Only `http:` and `https:`; no credentials in the URL
+   * (send them with {@link BackendConfig.headers}).
+   */
+  url: string;
+  /** Tier: lower numbers are tried first. An integer; default `1`. */
+  priority?: number;
+  /** Unique name used in events, logs and snapshots. Default: derived from the URL's host and path. */
+  name?: string;
+  /** Share of the requests within its tier relative to the other backends of the tier. Positive; default `1`. */
+  weight?: number;
+  /**
+   * Headers set on every request to this backend, replacing the caller's header of the same name
+   * (e.g. a per-backend `api-key`). They are sent to this backend only.
+   */
+  headers?: Record<string, string> | Headers;
+}
+
+/** A console-like sink for log lines; every method is optional. */
+export interface Logger {
+  debug?(message: string): void;
+  info?(message: string): void;
+  warn?(message: string): void;
+  error?(message: string): void;
+}
+
+/** A WHATWG `fetch`. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Options of {@link createLoadBalancer}. */
+export interface LoadBalancerOptions {
+  /** The backends, in any order; at least one. */
+  backends: readonly BackendConfig[];
+  /** Cooldown when a failure carries no usable retry header (and for network errors and timeouts). Default `10_000`. */
+  defaultCooldownMs?: number;
+  /** Upper bound for cooldowns derived from response headers. Default `300_000` (or `defaultCooldownMs` if larger). */
+  maxCooldownMs?: number;
+  /** How a backend is chosen within a tier. Default `"random"` (weighted by {@link BackendConfig.weight}). */
+  selection?: SelectionStrategy;
+  /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
+  attemptTimeoutMs?: number;
+  /**
+   * When every backend is cooling down and the soonest recovers within this budget, wait for it
+   * (abortably) instead of answering the synthetic 429. The budget covers all waits of one request. Default `0`.
+   */
+  maxWaitMs?: number;
+  /** The underlying fetch. Default: the global `fetch`, looked up at call time (so interceptors such as msw work). */
+  fetch?: FetchFunction;
+  /** Clock in epoch ms, for tests. Default `Date.now`. */
+  now?: () => number;
+  /** Random number in [0, 1), for tests. Default `Math.random`. */
+  random?: () => number;
+  /** Where to write log lines (request sent, throttling, recovery, exhausted). Silent by default. */
+  logger?: Logger;
+}

@@ -1,0 +1,33 @@
+type TimerHandle = ReturnType<typeof setTimeout>;
+
+/**
+ * Lets the runtime exit while the timer is pending: Node and Bun return objects with `unref`,
+ * Deno returns a number and offers `Deno.unrefTimer`, browsers have neither and need neither.
+ */
+export function unrefTimer(handle: TimerHandle): void {
+  if (typeof handle === "object" && handle !== null && "unref" in handle) {
+    (handle as { unref(): void }).unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
+  deno?.unrefTimer?.(handle as unknown as number);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,22 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  build: {
+    target: "es2022",
+    sourcemap: true,
+    minify: false,
+    lib: {
+      entry: { index: "src/index.ts" },
+      formats: ["es"],
+    },
+  },
+  test: {
+    // One project per concern; `vitest run --project NAME` runs one.
+    projects: [
+      {
+        extends: true,
+        test: { name: "core", environment: "node", include: ["test/core/**/*.test.ts"] },
+      },
+    ],
+  },
+});
