@@ -17,6 +17,14 @@ export default defineConfig({
         extends: true,
         test: { name: "core", environment: "node", include: ["test/core/**/*.test.ts"] },
       },
+      {
+        extends: true,
+        test: { name: "clients", environment: "node", include: ["test/clients/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "dashboard", environment: "happy-dom", include: ["test/dashboard/**/*.test.{ts,tsx}"] },
+      },
     ],
   },
 });
