@@ -36,7 +36,7 @@ describe("a failed response's headers give the cooldown", () => {
     expect(cooldownOf(headers)).toBe(expected);
   });
 
-  it.each([
+  it.each<Record<string, string>>([
     {},
     { "retry-after": "" },
     { "retry-after": "-5" },

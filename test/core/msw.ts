@@ -1,9 +1,9 @@
 import { http, HttpResponse, type HttpResponseResolver } from "msw";
-import { setupServer, type SetupServerApi } from "msw/node";
+import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll } from "vitest";
 
 /** An msw server for the test file: unhandled requests fail the test, handlers reset after each test. */
-export function useMsw(): SetupServerApi {
+export function useMsw(): ReturnType<typeof setupServer> {
   const server = setupServer();
   beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
   afterEach(() => server.resetHandlers());
