@@ -1,0 +1,33 @@
+import type { JSX } from "preact";
+import { timeLabel } from "../format.js";
+import type { LogEntry } from "../log.js";
+
+/** The recent events, newest first, with a pause toggle. */
+export function EventLog(props: {
+  entries: readonly LogEntry[];
+  paused: boolean;
+  unseen: number;
+  onTogglePause: () => void;
+}): JSX.Element {
+  const { entries, paused, unseen, onTogglePause } = props;
+  return (
+    <section aria-label="Recent events">
+      <div class="log-head">
+        <h3>Recent events{paused ? ` · paused${unseen > 0 ? `, ${unseen} new` : ""}` : ""}</h3>
+        <button type="button" class="pause" aria-pressed={paused} onClick={onTogglePause}>
+          {paused ? "Resume" : "Pause"}
+        </button>
+      </div>
+      <ol class="log" tabIndex={0} aria-label="Events, newest first">
+        {entries.length === 0 && <li class="empty">No events yet.</li>}
+        {entries.map((entry) => (
+          <li key={entry.id} data-type={entry.type}>
+            <time dateTime={new Date(entry.at).toISOString()}>{timeLabel(entry.at)}</time>
+            <span class={`type ${entry.type}`}>{entry.type}</span>
+            <span class="text">{entry.text}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

@@ -1,0 +1,43 @@
+import { useSignal } from "@preact/signals";
+import type { JSX } from "preact";
+import { plural } from "../format.js";
+import type { DashboardStore } from "../store.js";
+import { EventLog } from "./EventLog.js";
+import { ShareLegend } from "./ShareBar.js";
+import { Tiers } from "./Tiers.js";
+import { TotalsView } from "./TotalsView.js";
+
+/** The whole widget: a header with a collapse toggle, then tiers, totals and the event log. */
+export function Panel({ store }: { store: DashboardStore }): JSX.Element {
+  const collapsed = useSignal(false);
+  const { snapshot, totals, log, unseen } = store.state.value;
+  const paused = store.paused.value;
+  const away = snapshot.backends.filter((backend) => backend.state !== "available").length;
+  return (
+    <section class={`panel${collapsed.value ? " collapsed" : ""}`} aria-label="Load balancer dashboard">
+      <header class="header">
+        <h2>Load balancer</h2>
+        <span class="summary" aria-live="polite">
+          {plural(snapshot.backends.length, "backend")} · {away === 0 ? "all available" : `${away} out of rotation`}
+        </span>
+        <button
+          type="button"
+          class="collapse"
+          aria-expanded={!collapsed.value}
+          aria-controls="plb-body"
+          aria-label={collapsed.value ? "Expand the dashboard" : "Collapse the dashboard"}
+          onClick={() => (collapsed.value = !collapsed.value)}
+        >
+          {collapsed.value ? "Show" : "Hide"}
+        </button>
+      </header>
+      <div class="body" id="plb-body" hidden={collapsed.value}>
+        <Tiers snapshot={snapshot} />
+        <ShareLegend />
+        <h3>Totals</h3>
+        <TotalsView totals={totals} />
+        <EventLog entries={log} paused={paused} unseen={unseen} onTogglePause={() => store.setPaused(!paused)} />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,11 @@
+/**
+ * A devtools dashboard for `openai-priority-loadbalancer`, a separate entry so the core never loads it.
+ *
+ * @example
+ * import { mountDashboard } from "openai-priority-loadbalancer/dashboard";
+ * const unmount = mountDashboard(lb);
+ *
+ * @module
+ */
+export { mountDashboard } from "./mount.js";
+export type { DashboardBalancer } from "./types.js";

@@ -1,0 +1,39 @@
+import { render } from "preact";
+import { Panel } from "./components/Panel.js";
+import { DashboardStore } from "./store.js";
+import { styles } from "./styles.js";
+import type { DashboardBalancer } from "./types.js";
+
+/**
+ * Shows a live dashboard of a load balancer: tiers, cooldowns with countdowns, the distribution of
+ * requests, totals and recent events. It listens through `lb.on("*")` and reads `lb.snapshot()` only.
+ *
+ * @param lb - The balancer (anything with its `on` and `snapshot`).
+ * @param element - Where to put the widget; without it, a collapsible panel floats in the bottom-right corner of the page.
+ * @returns `unmount`: removes the listener, the pending frame, the countdown timer and the widget's DOM. Idempotent.
+ *
+ * @example
+ * const unmount = mountDashboard(lb);
+ */
+export function mountDashboard(lb: DashboardBalancer, element?: Element): () => void {
+  const host = document.createElement("plb-dashboard");
+  if (element === undefined) host.setAttribute("data-floating", "");
+  const root = host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = styles;
+  const container = document.createElement("div");
+  root.append(style, container);
+  (element ?? document.body).append(host);
+
+  const store = new DashboardStore(lb);
+  render(<Panel store={store} />, container);
+
+  let mounted = true;
+  return () => {
+    if (!mounted) return;
+    mounted = false;
+    store.dispose();
+    render(null, container);
+    host.remove();
+  };
+}

@@ -1,0 +1,56 @@
+import type { BackendSnapshot, LoadBalancerEvent, Snapshot } from "../../src/index.js";
+import type { DashboardBalancer } from "../../dashboard/index.js";
+
+/** A balancer double that counts its active listeners and whose snapshot a test sets. */
+export interface FakeBalancer extends DashboardBalancer {
+  readonly activeListeners: number;
+  emit(event: LoadBalancerEvent): void;
+  setBackends(backends: BackendSnapshot[]): void;
+}
+
+/** A backend snapshot with zero counts, available, overridable (fields of later core versions included). */
+export function backendSnapshot(overrides: Partial<BackendSnapshot> & { name: string }): BackendSnapshot {
+  const snapshot = {
+    url: `https://${overrides.name}.example`,
+    priority: 1,
+    weight: 1,
+    state: "available",
+    until: null,
+    reason: null,
+    inFlight: 0,
+    requests: 0,
+    successes: 0,
+    throttles: 0,
+    errors: 0,
+    lastStatus: null,
+    consecutiveFailures: 0,
+    kind: null,
+    ...overrides,
+  };
+  return snapshot as BackendSnapshot;
+}
+
+export function createFakeBalancer(backends: BackendSnapshot[] = [backendSnapshot({ name: "ptu" })]): FakeBalancer {
+  const listeners = new Set<(event: LoadBalancerEvent) => void>();
+  let current = backends;
+  const fake = {
+    get activeListeners() {
+      return listeners.size;
+    },
+    on(type: string, listener: (event: LoadBalancerEvent) => void): () => void {
+      const entry = (event: LoadBalancerEvent): void => {
+        if (type === "*" || type === event.type) listener(event);
+      };
+      listeners.add(entry);
+      return () => listeners.delete(entry);
+    },
+    snapshot: (): Snapshot => ({ at: Date.now(), backends: current }),
+    emit(event: LoadBalancerEvent): void {
+      for (const listener of listeners) listener(event);
+    },
+    setBackends(next: BackendSnapshot[]): void {
+      current = next;
+    },
+  };
+  return fake as FakeBalancer;
+}

@@ -1,0 +1,60 @@
+import { act } from "preact/test-utils";
+import { vi } from "vitest";
+import { mountDashboard, type DashboardBalancer } from "../../dashboard/index.js";
+
+/** A mounted dashboard and ways to look into its shadow root. */
+export interface Mounted {
+  readonly host: HTMLElement;
+  readonly root: ShadowRoot;
+  unmount(): void;
+  /** The element for `selector`; throws when there is none. */
+  get(selector: string): HTMLElement;
+  all(selector: string): HTMLElement[];
+  /** Normalised text of `selector`. */
+  text(selector: string): string;
+}
+
+/** Mounts with Preact's renders flushed synchronously (`act`). */
+export function mount(lb: DashboardBalancer, element?: Element): Mounted {
+  let unmount = (): void => {};
+  act(() => {
+    unmount = mountDashboard(lb, element);
+  });
+  const hosts = document.querySelectorAll<HTMLElement>("plb-dashboard");
+  const host = hosts[hosts.length - 1];
+  if (hosts.length !== 1 || host?.shadowRoot == null) throw new Error(`expected one dashboard with a shadow root, found ${hosts.length}`);
+  const root = host.shadowRoot;
+  const all = (selector: string): HTMLElement[] => [...root.querySelectorAll<HTMLElement>(selector)];
+  const get = (selector: string): HTMLElement => {
+    const element = root.querySelector<HTMLElement>(selector);
+    if (element === null) throw new Error(`nothing matches ${selector}`);
+    return element;
+  };
+  return {
+    host,
+    root,
+    unmount: () => act(() => unmount()),
+    get,
+    all,
+    text: (selector) => (get(selector).textContent ?? "").replace(/\s+/g, " ").trim(),
+  };
+}
+
+/** Clicks and flushes the render it causes. */
+export function click(element: HTMLElement): void {
+  act(() => element.click());
+}
+
+/** Runs timers by `ms` (fake timers) and flushes the renders they cause. */
+export function advance(ms: number): void {
+  act(() => {
+    vi.advanceTimersByTime(ms);
+  });
+}
+
+/** Runs fake timers to the next animation frame and flushes the renders it causes. */
+export function nextFrame(): void {
+  act(() => {
+    vi.advanceTimersToNextFrame();
+  });
+}
