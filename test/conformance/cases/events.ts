@@ -88,18 +88,18 @@ export function eventCases({ t, lib }: Context): void {
     await lb.fetch(API);
     const snapshot = lb.snapshot();
     equal(snapshot.at, T0);
-    deepEqual(
-      snapshot.backends.map((b) => ({ ...b })),
-      [
-        {
-          name: "a", url: "https://a.test", priority: 1, weight: 1, state: "cooling", until: T0 + 10_000, reason: "rate-limit",
-          inFlight: 0, requests: 1, successes: 0, throttles: 1, errors: 0, lastStatus: 429,
-        },
-        {
-          name: "b", url: "https://b.test", priority: 2, weight: 1, state: "available", until: null, reason: null,
-          inFlight: 0, requests: 1, successes: 1, throttles: 0, errors: 0, lastStatus: 201,
-        },
-      ],
-    );
+    // The fields every version of the snapshot has; newer fields may be added next to them.
+    const pick = ({ name, url, priority, weight, state, until, reason, inFlight, requests, successes, throttles, errors, lastStatus }: (typeof snapshot.backends)[number]) =>
+      ({ name, url, priority, weight, state, until, reason, inFlight, requests, successes, throttles, errors, lastStatus });
+    deepEqual(snapshot.backends.map(pick), [
+      {
+        name: "a", url: "https://a.test", priority: 1, weight: 1, state: "cooling", until: T0 + 10_000, reason: "rate-limit",
+        inFlight: 0, requests: 1, successes: 0, throttles: 1, errors: 0, lastStatus: 429,
+      },
+      {
+        name: "b", url: "https://b.test", priority: 2, weight: 1, state: "available", until: null, reason: null,
+        inFlight: 0, requests: 1, successes: 1, throttles: 0, errors: 0, lastStatus: 201,
+      },
+    ]);
   });
 }
