@@ -2,10 +2,12 @@ export { createLoadBalancer } from "./core/create.js";
 export { parseCooldownMs, parseDuration } from "./core/cooldown.js";
 export type {
   BackendConfig,
+  BackendKind,
   FetchFunction,
   LoadBalancerOptions,
   Logger,
   SelectionStrategy,
+  TokenProvider,
 } from "./types/options.js";
 export type {
   AttemptEvent,
@@ -14,9 +16,10 @@ export type {
   ExhaustedEvent,
   LoadBalancerEvent,
   LoadBalancerEventType,
+  ProbeEvent,
   RecoveryEvent,
   ResponseEvent,
   ThrottleEvent,
   ThrottleReason,
 } from "./types/events.js";
-export type { BackendSnapshot, LoadBalancer, Snapshot } from "./types/balancer.js";
+export type { BackendSnapshot, BackendState, LoadBalancer, Snapshot } from "./types/balancer.js";

@@ -1,11 +1,12 @@
 import type { ThrottleReason } from "../types/events.js";
 import { sleep } from "../utils/timers.js";
 import type { Backend } from "./backend.js";
-import { parseCooldownMs } from "./cooldown.js";
+import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
-import { exhaustedResponse } from "./exhausted.js";
+import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
 import { prepareRequest, type PreparedRequest } from "./request.js";
+import { shapeOf, targetFor, type Target } from "./route.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 
 /** What the attempt loop works with; one per balancer. */
@@ -20,60 +21,68 @@ export interface BalancerContext {
 /** 429 and 5xx take the backend out of rotation and the request on to the next one; every other status is the caller's. */
 const isFailure = (status: number): boolean => status === 429 || status >= 500;
 
-function headersFor(backend: Backend, init: RequestInit): HeadersInit | undefined {
-  const own = backend.config.headers;
-  if (own === undefined) return init.headers;
-  const merged = new Headers(init.headers);
-  own.forEach((value, name) => merged.set(name, value));
-  return merged;
-}
-
 type Outcome = { response: Response } | { failed: "network-error" | "timeout" };
 
-/** One attempt. Rejects only when the caller aborted; a failure of the backend is an outcome. */
-async function send(context: BalancerContext, backend: Backend, url: string, request: PreparedRequest): Promise<Outcome> {
+/** Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome. */
+async function send(context: BalancerContext, target: Target, signal: AbortSignal | undefined): Promise<Outcome> {
   const { fetch, attemptTimeoutMs } = context.options;
-  const ownHeaders = backend.config.headers !== undefined;
-  if (attemptTimeoutMs === undefined && !ownHeaders) {
+  if (attemptTimeoutMs === undefined) {
     try {
-      return { response: await fetch(url, request.init) };
-    } catch (error) {
-      if (request.signal?.aborted) throw request.signal.reason;
+      return { response: await fetch(target.url, target.init) };
+    } catch {
+      if (signal?.aborted) throw signal.reason;
       return { failed: "network-error" };
     }
   }
-  const init: RequestInit = { ...request.init, headers: headersFor(backend, request.init) };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let deadline: AbortController | undefined;
-  if (attemptTimeoutMs !== undefined) {
-    deadline = new AbortController();
-    const abort = deadline;
-    timer = setTimeout(() => abort.abort(new DOMException("The attempt timed out.", "TimeoutError")), attemptTimeoutMs);
-    init.signal = request.signal === undefined ? deadline.signal : AbortSignal.any([request.signal, deadline.signal]);
-  }
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException("The attempt timed out.", "TimeoutError")), attemptTimeoutMs);
+  const combined = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
   try {
-    return { response: await fetch(url, init) };
-  } catch (error) {
-    if (request.signal?.aborted) throw request.signal.reason;
-    return { failed: deadline?.signal.aborted ? "timeout" : "network-error" };
+    return { response: await fetch(target.url, { ...target.init, signal: combined }) };
+  } catch {
+    if (signal?.aborted) throw signal.reason;
+    return { failed: deadline.signal.aborted ? "timeout" : "network-error" };
   } finally {
     clearTimeout(timer);
   }
 }
 
-function coolDown(
-  context: BalancerContext,
-  backend: Backend,
-  requestId: number,
-  attempt: number,
-  reason: ThrottleReason,
-  cooldownMs: number,
-  status?: number,
-): void {
-  const now = context.options.now();
-  const until = backend.coolDown(reason, cooldownMs, now);
-  if (context.events.active) {
-    context.events.emit({ type: "throttle", at: now, requestId, attempt, backend: backend.info, reason, status, cooldownMs, until });
+/**
+ * A success that reports no requests or tokens left (`x-ratelimit-remaining-* : 0`) will be
+ * followed by 429s: cool down until the matching reset instead of paying for that round trip.
+ * Where the headers are unreadable (browsers, CORS) this simply never triggers.
+ */
+function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefined {
+  const requestsOut = headers.get("x-ratelimit-remaining-requests")?.trim() === "0";
+  const tokensOut = headers.get("x-ratelimit-remaining-tokens")?.trim() === "0";
+  if (!requestsOut && !tokensOut) return undefined;
+  const requestsReset = requestsOut ? parseDuration(headers.get("x-ratelimit-reset-requests")) : undefined;
+  const tokensReset = tokensOut ? parseDuration(headers.get("x-ratelimit-reset-tokens")) : undefined;
+  if (requestsReset === undefined && tokensReset === undefined) return defaultMs;
+  return Math.max(requestsReset ?? 0, tokensReset ?? 0);
+}
+
+/** A request's bookkeeping, shared by the loop's steps. */
+interface Call {
+  readonly context: BalancerContext;
+  readonly request: PreparedRequest;
+  readonly requestId: number;
+  attempt: number;
+}
+
+function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: number, status?: number): void {
+  const { options, events } = call.context;
+  const now = options.now();
+  const cooldown = backend.coolDown(reason, Math.min(baseMs, options.maxCooldownMs), now, options.failureThreshold, options.maxCooldownMs);
+  if (events.active) {
+    events.emit({ type: "throttle", at: now, requestId: call.requestId, attempt: call.attempt, backend: backend.info, reason, status, ...cooldown });
+  }
+}
+
+function probed(call: Call, backend: Backend, success: boolean): void {
+  const { events, options } = call.context;
+  if (events.active) {
+    events.emit({ type: "probe", at: options.now(), requestId: call.requestId, attempt: call.attempt, backend: backend.info, success });
   }
 }
 
@@ -85,23 +94,23 @@ function coolDown(
 export async function balancedFetch(context: BalancerContext, input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const { options, events } = context;
   const started = options.now();
-  const requestId = ++context.lastRequestId;
   const prepared = prepareRequest(input, init);
   const request = prepared instanceof Promise ? await prepared : prepared;
-  const signal = request.signal;
-  let attempt = 0;
+  const call: Call = { context, request, requestId: ++context.lastRequestId, attempt: 0 };
+  const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
 
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     const now = options.now();
-    const backend = context.select(now, tried);
+    const backend = context.select(now, tried, request);
 
     if (backend === undefined) {
-      const retryAfterMs = soonestRecoveryMs(context.backends, now);
+      const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
+      if (retryAfterMs === undefined) return unservableResponse(shapeOf(request).model);
       const waiting = retryAfterMs > 0 && retryAfterMs <= options.maxWaitMs - waitedMs;
-      if (events.active) events.emit({ type: "exhausted", at: now, requestId, attempt, retryAfterMs, waiting });
+      if (events.active) events.emit({ type: "exhausted", at: now, requestId: call.requestId, attempt: call.attempt, retryAfterMs, waiting });
       if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
       await sleep(retryAfterMs, signal);
       waitedMs += retryAfterMs;
@@ -109,46 +118,64 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
       continue;
     }
 
-    attempt++;
-    const url = backend.config.base + request.pathAndQuery;
-    if (events.active) {
-      events.emit({ type: "attempt", at: now, requestId, attempt, backend: backend.info, method: request.method, url });
-    }
-    backend.requests++;
-    backend.inFlight++;
+    call.attempt++;
+    const isProbe = backend.startAttempt();
     let outcome: Outcome;
     try {
-      outcome = await send(context, backend, url, request);
-    } finally {
-      backend.inFlight--;
+      let target: Target;
+      try {
+        const routed = targetFor(backend.config, request);
+        target = routed instanceof Promise ? await routed : routed;
+      } catch {
+        if (signal?.aborted) throw signal.reason;
+        // The token provider failed: this backend cannot be reached now, the others may.
+        backend.inFlight--;
+        backend.errors++;
+        if (isProbe) probed(call, backend, false);
+        coolDown(call, backend, "credentials", options.defaultCooldownMs);
+        (tried ??= new Set()).add(backend);
+        continue;
+      }
+      if (events.active) {
+        events.emit({ type: "attempt", at: now, requestId: call.requestId, attempt: call.attempt, backend: backend.info, method: request.method, url: target.url });
+      }
+      outcome = await send(context, target, signal);
+    } catch (error) {
+      backend.abandonAttempt();
+      throw error;
     }
 
     if ("failed" in outcome) {
+      backend.inFlight--;
       backend.errors++;
-      coolDown(context, backend, requestId, attempt, outcome.failed, options.defaultCooldownMs);
+      if (isProbe) probed(call, backend, false);
+      coolDown(call, backend, outcome.failed, options.defaultCooldownMs);
       (tried ??= new Set()).add(backend);
       continue;
     }
 
     const { response } = outcome;
-    backend.lastStatus = response.status;
     if (isFailure(response.status)) {
       // Release the connection: nobody will read this body.
       response.body?.cancel().catch(() => {});
+      backend.inFlight--;
+      backend.lastStatus = response.status;
       const rateLimited = response.status === 429;
       if (rateLimited) backend.throttles++;
       else backend.errors++;
+      if (isProbe) probed(call, backend, false);
       const fromHeaders = parseCooldownMs(response.headers, options.now());
-      const cooldownMs = fromHeaders === undefined ? options.defaultCooldownMs : Math.min(fromHeaders, options.maxCooldownMs);
-      coolDown(context, backend, requestId, attempt, rateLimited ? "rate-limit" : "server-error", cooldownMs, response.status);
+      coolDown(call, backend, rateLimited ? "rate-limit" : "server-error", fromHeaders ?? options.defaultCooldownMs, response.status);
       (tried ??= new Set()).add(backend);
       continue;
     }
 
-    backend.successes++;
+    if (backend.succeed(response.status)) probed(call, backend, true);
+    const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
+    if (quotaMs !== undefined) coolDown(call, backend, "quota", quotaMs, response.status);
     if (events.active) {
       const at = options.now();
-      events.emit({ type: "response", at, requestId, attempt, backend: backend.info, status: response.status, latencyMs: at - started });
+      events.emit({ type: "response", at, requestId: call.requestId, attempt: call.attempt, backend: backend.info, status: response.status, latencyMs: at - started });
     }
     return response;
   }

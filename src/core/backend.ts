@@ -1,16 +1,37 @@
+import type { BackendState } from "../types/balancer.js";
 import type { BackendInfo, ThrottleReason } from "../types/events.js";
 import { unrefTimer } from "../utils/timers.js";
 import type { ResolvedBackend } from "./options.js";
 
-/** A backend's live state: whether it is in rotation, and its counters. */
+/** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
+const FAILURES: ReadonlySet<ThrottleReason> = new Set(["server-error", "network-error", "timeout", "credentials"]);
+
+/** What a cooldown came to, for the throttle event. */
+export interface Cooldown {
+  readonly cooldownMs: number;
+  readonly until: number;
+  readonly consecutiveFailures: number;
+  readonly ejected: boolean;
+}
+
+/**
+ * A backend's live state. In rotation → (429, 5xx, error) cooling or ejected → (deadline passes)
+ * probing: one request at a time tries it → (success) in rotation, or (failure) cooling again.
+ */
 export class Backend {
   readonly config: ResolvedBackend;
   /** Shared by every event about this backend; frozen so a listener cannot change it. */
   readonly info: BackendInfo;
-  /** Cooling until this time (epoch ms); meaningful only while `reason` is set. */
+  /** Out of rotation until `until` (epoch ms). */
+  cooling = false;
   until = 0;
-  /** Why it is cooling; `null` while in rotation. */
+  /** Why it is, or while probing was, out of rotation; `null` in rotation. */
   reason: ThrottleReason | null = null;
+  /** The cooldown ended and no request has succeeded on it since. */
+  probing = false;
+  probeInFlight = false;
+  ejected = false;
+  consecutiveFailures = 0;
   inFlight = 0;
   requests = 0;
   successes = 0;
@@ -25,36 +46,83 @@ export class Backend {
   readonly #now: () => number;
   readonly #onRecover: (backend: Backend, downMs: number, at: number) => void;
 
-  constructor(
-    config: ResolvedBackend,
-    now: () => number,
-    onRecover: (backend: Backend, downMs: number, at: number) => void,
-  ) {
+  constructor(config: ResolvedBackend, now: () => number, onRecover: (backend: Backend, downMs: number, at: number) => void) {
     this.config = config;
     this.info = Object.freeze({ name: config.name, url: config.url, priority: config.priority, weight: config.weight });
     this.#now = now;
     this.#onRecover = onRecover;
   }
 
-  /** In rotation at `now`? A cooldown that has ended is closed here (and `recovery` fires) if its timer has not done it yet. */
+  /**
+   * Can an attempt go here at `now`? A cooldown that has ended is closed here (and `recovery` fires)
+   * if its timer has not done it yet; a probing backend takes one attempt at a time.
+   */
   isAvailable(now: number): boolean {
-    if (this.reason === null) return true;
-    if (this.until > now) return false;
-    this.#recover(now);
-    return true;
+    if (this.cooling) {
+      if (this.until > now) return false;
+      this.#endCooldown(now);
+    }
+    return !this.probeInFlight;
   }
 
-  /** Takes the backend out of rotation; a backend already cooling keeps the later deadline. Returns that deadline. */
-  coolDown(reason: ThrottleReason, cooldownMs: number, now: number): number {
-    if (this.reason === null) {
+  state(now: number): BackendState {
+    this.isAvailable(now);
+    if (this.cooling) return this.ejected ? "ejected" : "cooling";
+    return this.probing ? "probing" : "available";
+  }
+
+  /** An attempt starts here; returns whether it is the probe of a backend that just came back. */
+  startAttempt(): boolean {
+    if (this.probing) this.probeInFlight = true;
+    this.requests++;
+    this.inFlight++;
+    return this.probing;
+  }
+
+  /** The attempt ended without a verdict on the backend (the caller aborted). */
+  abandonAttempt(): void {
+    this.inFlight--;
+    this.probeInFlight = false;
+  }
+
+  /** The backend answered with something the caller gets; returns whether that ended a probe. */
+  succeed(status: number): boolean {
+    this.inFlight--;
+    this.successes++;
+    this.lastStatus = status;
+    this.consecutiveFailures = 0;
+    const probed = this.probing;
+    this.probing = false;
+    this.probeInFlight = false;
+    this.reason = null;
+    return probed;
+  }
+
+  /**
+   * Takes the backend out of rotation for `baseMs`, escalated for repeated failures: from the
+   * `threshold`-th failure in a row (each after a probe) the cooldown doubles with each (as Envoy's
+   * outlier ejection does), up to `maxMs`. A backend already cooling keeps the later deadline.
+   */
+  coolDown(reason: ThrottleReason, baseMs: number, now: number, threshold: number, maxMs: number): Cooldown {
+    const failure = FAILURES.has(reason);
+    // Attempts already in flight when the backend went out fail together: one outage, counted once.
+    if (!this.cooling) {
+      if (failure) this.consecutiveFailures++;
+      this.ejected = failure && this.consecutiveFailures >= threshold;
+    }
+    const cooldownMs = this.ejected ? Math.max(baseMs, Math.min(maxMs, baseMs * 2 ** (this.consecutiveFailures - threshold + 1))) : baseMs;
+    if (!this.cooling) {
+      this.cooling = true;
       this.#since = now;
       this.until = now + cooldownMs;
     } else {
       this.until = Math.max(this.until, now + cooldownMs);
     }
     this.reason = reason;
+    this.probing = false;
+    this.probeInFlight = false;
     this.#schedule(now);
-    return this.until;
+    return { cooldownMs, until: this.until, consecutiveFailures: failure ? this.consecutiveFailures : 0, ejected: this.ejected };
   }
 
   #schedule(now: number): void {
@@ -63,15 +131,16 @@ export class Backend {
       this.#timer = undefined;
       const at = this.#now();
       // An injected clock may lag the timers; then look again when it should have caught up.
-      if (!this.isAvailable(at)) this.#schedule(at);
+      if (!this.isAvailable(at) && this.cooling) this.#schedule(at);
     }, Math.max(0, this.until - now));
     unrefTimer(this.#timer);
   }
 
-  #recover(now: number): void {
+  #endCooldown(now: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.reason = null;
+    this.cooling = false;
+    this.probing = true;
     this.#onRecover(this, now - this.#since, now);
   }
 }

@@ -22,3 +22,18 @@ export function exhaustedResponse(retryAfterMs: number, backendCount: number): R
     },
   });
 }
+
+/**
+ * The answer when no backend is configured to serve the requested model (or can express the
+ * request at all): a 404 in OpenAI's error shape, as the service itself answers an unknown model.
+ */
+export function unservableResponse(model: string | undefined): Response {
+  const message =
+    model === undefined
+      ? "No backend of this load balancer can serve this request: its path is in no shape the backends' kinds accept."
+      : `No backend of this load balancer serves the model ${JSON.stringify(model)}: add it to a backend's models map.`;
+  return Response.json(
+    { error: { message, type: "invalid_request_error", param: "model", code: "model_not_found" } },
+    { status: 404, statusText: "Not Found" },
+  );
+}

@@ -1,4 +1,12 @@
-import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
+import type {
+  BackendConfig,
+  BackendKind,
+  FetchFunction,
+  LoadBalancerOptions,
+  Logger,
+  SelectionStrategy,
+  TokenProvider,
+} from "../types/options.js";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {
@@ -11,6 +19,12 @@ export interface ResolvedBackend {
   readonly weight: number;
   /** `undefined` when the backend sets no headers, so the caller's headers pass through untouched. */
   readonly headers: Headers | undefined;
+  readonly kind: BackendKind | undefined;
+  readonly apiKey: string | undefined;
+  readonly tokenProvider: TokenProvider | undefined;
+  /** Caller's model → this backend's name; `undefined`: every model, under the caller's name. */
+  readonly models: ReadonlyMap<string, string> | undefined;
+  readonly apiVersion: string;
 }
 
 /** Options after validation, with every default applied. */
@@ -19,6 +33,7 @@ export interface ResolvedOptions {
   readonly defaultCooldownMs: number;
   readonly maxCooldownMs: number;
   readonly selection: SelectionStrategy;
+  readonly failureThreshold: number;
   readonly attemptTimeoutMs: number | undefined;
   readonly maxWaitMs: number;
   readonly fetch: FetchFunction;
@@ -27,7 +42,8 @@ export interface ResolvedOptions {
   readonly logger: Logger | undefined;
 }
 
-const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin"];
+const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
+const KINDS: readonly BackendKind[] = ["azure", "azure-v1", "openai"];
 
 function fail(field: string, value: unknown, expected: string): never {
   let shown: string;
@@ -78,7 +94,24 @@ function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
       fail(`${at}.headers`, config.headers, `valid headers (${(error as Error).message})`);
     }
   }
-  return { name, url: config.url, base: url.origin + path, priority, weight, headers };
+  const { kind, apiKey, tokenProvider, apiVersion = "2024-10-21" } = config;
+  if (kind !== undefined && !KINDS.includes(kind)) fail(`${at}.kind`, kind, `one of ${KINDS.join(", ")}`);
+  if (apiKey !== undefined && (typeof apiKey !== "string" || apiKey === "")) fail(`${at}.apiKey`, typeof apiKey, "a non-empty string");
+  if (tokenProvider !== undefined && typeof tokenProvider !== "function") fail(`${at}.tokenProvider`, tokenProvider, "a function");
+  if (apiKey !== undefined && tokenProvider !== undefined) fail(`${at}.apiKey`, "(set)", "left out when tokenProvider is set (one credential per backend)");
+  if (typeof apiVersion !== "string" || apiVersion === "") fail(`${at}.apiVersion`, apiVersion, "a non-empty string");
+  let models: Map<string, string> | undefined;
+  if (config.models !== undefined) {
+    if (config.models === null || typeof config.models !== "object") fail(`${at}.models`, config.models, "an object mapping model names to deployment or model names");
+    models = new Map(Object.entries(config.models));
+    for (const [model, target] of models) {
+      if (typeof target !== "string" || target === "") fail(`${at}.models[${JSON.stringify(model)}]`, target, "a non-empty string");
+    }
+  }
+  for (const [field, set] of [["apiKey", apiKey], ["tokenProvider", tokenProvider], ["models", models]] as const) {
+    if (set !== undefined && kind === undefined) fail(`${at}.kind`, undefined, `set when ${field} is (one of ${KINDS.join(", ")}), so the request can be shaped for it`);
+  }
+  return { name, url: config.url, base: url.origin + path, priority, weight, headers, kind, apiKey, tokenProvider, models, apiVersion };
 }
 
 /** Validates the options and applies the defaults; throws a TypeError naming the field at fault. */
@@ -96,6 +129,8 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
   const maxCooldownMs = duration("maxCooldownMs", options.maxCooldownMs, Math.max(300_000, defaultCooldownMs));
   const selection = options.selection ?? "random";
   if (!STRATEGIES.includes(selection)) fail("selection", selection, `one of ${STRATEGIES.join(", ")}`);
+  const failureThreshold = options.failureThreshold ?? 3;
+  if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) fail("failureThreshold", failureThreshold, "an integer >= 1");
   const attemptTimeoutMs = duration("attemptTimeoutMs", options.attemptTimeoutMs, undefined);
   if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", 0, "greater than 0 (or left out for no limit)");
   for (const field of ["fetch", "now", "random"] as const) {
@@ -106,6 +141,7 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
     defaultCooldownMs,
     maxCooldownMs,
     selection,
+    failureThreshold,
     attemptTimeoutMs,
     maxWaitMs: duration("maxWaitMs", options.maxWaitMs, 0),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.

@@ -1,3 +1,5 @@
+import type { CallShape } from "./route.js";
+
 /** What every attempt of one request sends, read from the caller's arguments once. */
 export interface PreparedRequest {
   /** Path and query of the caller's URL (no origin, no fragment), e.g. `/openai/deployments/d/chat/completions?api-version=v`. */
@@ -7,6 +9,8 @@ export interface PreparedRequest {
   readonly signal: AbortSignal | undefined;
   /** The init every attempt starts from: the caller's, with a body that can be sent again. */
   readonly init: RequestInit;
+  /** The call's API shape and model, filled in by route.ts the first time a backend with a kind asks. */
+  shape?: CallShape;
 }
 
 const ORIGIN = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
@@ -56,7 +60,7 @@ function fromRequest(request: Request): RequestInit {
 export function prepareRequest(input: string | URL | Request, init: RequestInit | undefined): PreparedRequest | Promise<PreparedRequest> {
   if (typeof input === "string" || input instanceof URL) {
     const base = init ?? {};
-    const prepared = {
+    const prepared: PreparedRequest = {
       pathAndQuery: pathAndQueryOf(typeof input === "string" ? input : input.href),
       method: base.method?.toUpperCase() ?? "GET",
       signal: base.signal ?? undefined,
@@ -66,7 +70,7 @@ export function prepareRequest(input: string | URL | Request, init: RequestInit 
     return withBufferedBody(base).then((buffered) => ({ ...prepared, init: buffered }));
   }
   const request = init === undefined ? input : new Request(input, init);
-  const prepared = {
+  const prepared: PreparedRequest = {
     pathAndQuery: pathAndQueryOf(request.url),
     method: request.method,
     signal: request.signal,

@@ -1,8 +1,13 @@
 import type { SelectionStrategy } from "../types/options.js";
 import type { Backend } from "./backend.js";
+import type { PreparedRequest } from "./request.js";
+import { accepts } from "./route.js";
 
 /** Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this request already failed on. */
-export type Selector = (now: number, tried: ReadonlySet<Backend> | undefined) => Backend | undefined;
+export type Selector = (now: number, tried: ReadonlySet<Backend> | undefined, request: PreparedRequest) => Backend | undefined;
+
+type Usable = (backend: Backend) => boolean;
+type Pick = (tier: readonly Backend[], usable: Usable, random: () => number) => Backend | undefined;
 
 /** Groups backends by priority, lowest number first; within a tier, configuration order. */
 export function toTiers(backends: readonly Backend[]): Backend[][] {
@@ -15,60 +20,99 @@ export function toTiers(backends: readonly Backend[]): Backend[][] {
   return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, tier]) => tier);
 }
 
-function usable(backend: Backend, now: number, tried: ReadonlySet<Backend> | undefined): boolean {
-  return backend.isAvailable(now) && (tried === undefined || !tried.has(backend));
-}
-
 /** Weighted random choice: each usable backend's chance is its weight over the tier's usable weight. */
-function pickRandom(tier: readonly Backend[], now: number, tried: ReadonlySet<Backend> | undefined, random: () => number): Backend | undefined {
+const pickRandom: Pick = (tier, usable, random) => {
   let total = 0;
-  for (const backend of tier) if (usable(backend, now, tried)) total += backend.config.weight;
+  for (const backend of tier) if (usable(backend)) total += backend.config.weight;
   if (total === 0) return undefined;
   let point = random() * total;
   let last: Backend | undefined;
   for (const backend of tier) {
-    if (!usable(backend, now, tried)) continue;
+    if (!usable(backend)) continue;
     last = backend;
     point -= backend.config.weight;
     if (point < 0) return backend;
   }
   return last; // only reached through floating-point rounding at the top of the range
-}
+};
 
 /**
  * Smooth weighted round-robin (as nginx does it): with equal weights a plain rotation; with
  * weights 5:1:1 the order a a b a c a a, spread out rather than in bursts.
  */
-function pickRoundRobin(tier: readonly Backend[], now: number, tried: ReadonlySet<Backend> | undefined): Backend | undefined {
+const pickRoundRobin: Pick = (tier, usable) => {
   let total = 0;
   let best: Backend | undefined;
   for (const backend of tier) {
-    if (!usable(backend, now, tried)) continue;
+    if (!usable(backend)) continue;
     backend.current += backend.config.weight;
     total += backend.config.weight;
     if (best === undefined || backend.current > best.current) best = backend;
   }
   if (best !== undefined) best.current -= total;
   return best;
-}
+};
+
+/** The first usable backend in configuration order: the others serve only while it cannot. */
+const pickFailover: Pick = (tier, usable) => tier.find(usable);
+
+/**
+ * Power of two choices: of two usable backends drawn at random, the one with fewer in-flight
+ * requests per unit of weight. Nearly as good as scanning for the least busy, without herding
+ * every concurrent request onto the same one.
+ */
+const pickLeastInflight: Pick = (tier, usable, random) => {
+  let count = 0;
+  for (const backend of tier) if (usable(backend)) count++;
+  if (count === 0) return undefined;
+  const first = Math.floor(random() * count);
+  let second = count === 1 ? first : Math.floor(random() * (count - 1));
+  if (count > 1 && second >= first) second++;
+  let a: Backend | undefined;
+  let b: Backend | undefined;
+  let index = 0;
+  for (const backend of tier) {
+    if (!usable(backend)) continue;
+    if (index === first) a = backend;
+    if (index === second) b = backend;
+    index++;
+  }
+  const load = (backend: Backend): number => backend.inFlight / backend.config.weight;
+  return load(b!) < load(a!) ? b : a;
+};
+
+const PICKS: Record<SelectionStrategy, Pick> = {
+  random: pickRandom,
+  "round-robin": pickRoundRobin,
+  failover: pickFailover,
+  "least-inflight": pickLeastInflight,
+};
 
 /** The selector for a strategy: the first tier with a usable backend wins, then the strategy chooses within it. */
 export function createSelector(backends: readonly Backend[], strategy: SelectionStrategy, random: () => number): Selector {
   const tiers = toTiers(backends);
-  return (now, tried) => {
+  const pick = PICKS[strategy];
+  return (now, tried, request) => {
+    const usable: Usable = (backend) =>
+      backend.isAvailable(now) && (tried === undefined || !tried.has(backend)) && accepts(backend.config, request);
     for (const tier of tiers) {
-      const chosen = strategy === "round-robin" ? pickRoundRobin(tier, now, tried) : pickRandom(tier, now, tried, random);
+      const chosen = pick(tier, usable, random);
       if (chosen !== undefined) return chosen;
     }
     return undefined;
   };
 }
 
-/** Time until the soonest backend is back in rotation (0 if one is in rotation now). */
-export function soonestRecoveryMs(backends: readonly Backend[], now: number): number {
-  let soonest = Infinity;
+/**
+ * Time until the soonest backend that can take the request is back in rotation (0 if one is in
+ * rotation now); `undefined` when no backend can take it at all.
+ */
+export function soonestRecoveryMs(backends: readonly Backend[], now: number, request: PreparedRequest): number | undefined {
+  let soonest: number | undefined;
   for (const backend of backends) {
-    soonest = Math.min(soonest, backend.isAvailable(now) ? 0 : backend.until - now);
+    if (!accepts(backend.config, request)) continue;
+    const wait = backend.isAvailable(now) || !backend.cooling ? 0 : backend.until - now;
+    soonest = soonest === undefined ? wait : Math.min(soonest, wait);
   }
-  return Math.max(0, soonest);
+  return soonest === undefined ? undefined : Math.max(0, soonest);
 }

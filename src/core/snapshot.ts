@@ -6,12 +6,14 @@ export function takeSnapshot(backends: readonly Backend[], now: number): Snapsho
   return {
     at: now,
     backends: backends.map((backend) => {
-      const cooling = !backend.isAvailable(now);
+      const state = backend.state(now);
       return {
         ...backend.info,
-        state: cooling ? "cooling" : "available",
-        until: cooling ? backend.until : null,
-        reason: cooling ? backend.reason : null,
+        kind: backend.config.kind ?? null,
+        state,
+        until: backend.cooling ? backend.until : null,
+        reason: backend.reason,
+        consecutiveFailures: backend.consecutiveFailures,
         inFlight: backend.inFlight,
         requests: backend.requests,
         successes: backend.successes,

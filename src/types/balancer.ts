@@ -1,4 +1,7 @@
-import type { FetchFunction } from "./options.js";
+import type { BackendKind, FetchFunction } from "./options.js";
+
+/** A backend's rotation state; see {@link BackendSnapshot.state}. */
+export type BackendState = "available" | "cooling" | "ejected" | "probing";
 import type { EventOfType, LoadBalancerEvent, LoadBalancerEventType, ThrottleReason } from "./events.js";
 
 /** One backend in {@link Snapshot}. */
@@ -7,11 +10,20 @@ export interface BackendSnapshot {
   readonly url: string;
   readonly priority: number;
   readonly weight: number;
-  readonly state: "available" | "cooling";
+  /**
+   * `available`: in rotation; `cooling`: out of rotation until `until`; `ejected`: cooling after
+   * `failureThreshold` failures in a row, with an escalating cooldown; `probing`: the cooldown is over
+   * and one request at a time tries it until one succeeds.
+   */
+  readonly state: BackendState;
   /** When a cooling backend returns to rotation, epoch ms; `null` while available. */
   readonly until: number | null;
-  /** Why it is cooling; `null` while available. */
+  /** Why it is (or, while probing, was) out of rotation; `null` while available. */
   readonly reason: ThrottleReason | null;
+  /** Failures (5xx, network errors, timeouts) in a row; a success resets it. */
+  readonly consecutiveFailures: number;
+  /** The backend's API shape, `null` for pass-through. */
+  readonly kind: BackendKind | null;
   /** Attempts sent that have not received response headers yet. */
   readonly inFlight: number;
   /** Attempts sent to this backend. */

@@ -6,8 +6,12 @@ export interface BackendInfo {
   readonly weight: number;
 }
 
-/** Why a backend was taken out of rotation. */
-export type ThrottleReason = "rate-limit" | "server-error" | "network-error" | "timeout";
+/**
+ * Why a backend was taken out of rotation: a 429 (`rate-limit`), a 5xx (`server-error`), a rejected fetch
+ * (`network-error`), no response headers within `attemptTimeoutMs` (`timeout`), a success that reported no
+ * requests or tokens left (`quota`), or a `tokenProvider` that threw (`credentials`).
+ */
+export type ThrottleReason = "rate-limit" | "server-error" | "network-error" | "timeout" | "quota" | "credentials";
 
 interface BaseEvent {
   /** When it happened, epoch ms. */
@@ -49,14 +53,26 @@ export interface ThrottleEvent extends RequestEvent {
   readonly cooldownMs: number;
   /** When the backend is back in rotation, epoch ms (the later deadline if it was already cooling). */
   readonly until: number;
+  /** Failures (not 429s) in a row, this one included; 0 for `rate-limit` and `quota`. */
+  readonly consecutiveFailures: number;
+  /** `true` when `consecutiveFailures` reached `failureThreshold`: the cooldown escalates. */
+  readonly ejected: boolean;
 }
 
-/** A backend is back in rotation. */
+/** A backend's cooldown has ended: it takes one probe request, and is back in full rotation when that succeeds. */
 export interface RecoveryEvent extends BaseEvent {
   readonly type: "recovery";
   readonly backend: BackendInfo;
   /** How long it was out of rotation, ms. */
   readonly downMs: number;
+}
+
+/** The single probe request sent to a recovered backend has come back. */
+export interface ProbeEvent extends RequestEvent {
+  readonly type: "probe";
+  readonly backend: BackendInfo;
+  /** `true`: the backend is back in full rotation; `false`: it cools down again (see the `throttle` event). */
+  readonly success: boolean;
 }
 
 /** No backend was available for a request. */
@@ -69,7 +85,7 @@ export interface ExhaustedEvent extends RequestEvent {
 }
 
 /** Every event, discriminated on `type`. */
-export type LoadBalancerEvent = AttemptEvent | ResponseEvent | ThrottleEvent | RecoveryEvent | ExhaustedEvent;
+export type LoadBalancerEvent = AttemptEvent | ResponseEvent | ThrottleEvent | RecoveryEvent | ProbeEvent | ExhaustedEvent;
 
 /** The event types. */
 export type LoadBalancerEventType = LoadBalancerEvent["type"];

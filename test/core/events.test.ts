@@ -32,7 +32,7 @@ describe("events", () => {
     const paygo = { name: "paygo", url: "https://paygo.example.com/ai", priority: 2, weight: 2 };
     expect(events).toEqual([
       { type: "attempt", at: 5000, requestId: 1, attempt: 1, backend: ptu, method: "POST", url: "https://ptu.example.com/v1/chat/completions?a=1" },
-      { type: "throttle", at: 5010, requestId: 1, attempt: 1, backend: ptu, reason: "rate-limit", status: 429, cooldownMs: 1500, until: 6510 },
+      { type: "throttle", at: 5010, requestId: 1, attempt: 1, backend: ptu, reason: "rate-limit", status: 429, cooldownMs: 1500, until: 6510, consecutiveFailures: 0, ejected: false },
       { type: "attempt", at: 5010, requestId: 1, attempt: 2, backend: paygo, method: "POST", url: "https://paygo.example.com/ai/v1/chat/completions?a=1" },
       { type: "response", at: 5020, requestId: 1, attempt: 2, backend: paygo, status: 200, latencyMs: 20 },
     ]);
@@ -126,8 +126,8 @@ describe("snapshot", () => {
     expect(lb.snapshot()).toEqual({
       at: 1000,
       backends: [
-        { name: "a", url: "https://a.example.com", priority: 1, weight: 1, state: "cooling", until: 61_000, reason: "server-error", inFlight: 0, requests: 1, successes: 0, throttles: 0, errors: 1, lastStatus: 500 },
-        { name: "b", url: "https://b.example.com", priority: 2, weight: 1, state: "available", until: null, reason: null, inFlight: 0, requests: 1, successes: 1, throttles: 0, errors: 0, lastStatus: 201 },
+        { name: "a", url: "https://a.example.com", priority: 1, weight: 1, kind: null, state: "cooling", until: 61_000, reason: "server-error", consecutiveFailures: 1, inFlight: 0, requests: 1, successes: 0, throttles: 0, errors: 1, lastStatus: 500 },
+        { name: "b", url: "https://b.example.com", priority: 2, weight: 1, kind: null, state: "available", until: null, reason: null, consecutiveFailures: 0, inFlight: 0, requests: 1, successes: 1, throttles: 0, errors: 0, lastStatus: 201 },
       ],
     });
   });

@@ -27,7 +27,7 @@ describe("configuration is validated at creation with a TypeError naming the fie
     ["a negative attempt timeout", { backends: [one], attemptTimeoutMs: -5 }, /attemptTimeoutMs must be a finite number of milliseconds >= 0, got -5/],
     ["a zero attempt timeout", { backends: [one], attemptTimeoutMs: 0 }, /attemptTimeoutMs must be greater than 0/],
     ["an infinite wait", { backends: [one], maxWaitMs: Infinity }, /maxWaitMs must be a finite number of milliseconds >= 0, got Infinity/],
-    ["an unknown selection", { backends: [one], selection: "fastest" }, /selection must be one of random, round-robin, got "fastest"/],
+    ["an unknown selection", { backends: [one], selection: "fastest" }, /selection must be one of random, round-robin, failover, least-inflight, got "fastest"/],
     ["a fetch that is not a function", { backends: [one], fetch: "fetch" }, /fetch must be a function, got "fetch"/],
   ])("rejects %s", (_name, options, message) => {
     expect(create(options)).toThrow(TypeError);
