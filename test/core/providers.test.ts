@@ -1,0 +1,235 @@
+import { describe, expect, it, vi } from "vitest";
+import { createLoadBalancer, type BackendConfig, type LoadBalancerEvent } from "../../src/index.js";
+import { fakeBackends, ok, tooMany, type Received } from "./fixtures.js";
+
+const CALLER_HEADERS = { "content-type": "application/json", "api-key": "CALLER-AZURE-KEY", authorization: "Bearer CALLER-TOKEN" };
+
+/** Sends one request through a balancer whose only backend is `backend`, and returns what it received. */
+async function sentTo(backend: BackendConfig, url: string, init: RequestInit = {}): Promise<Received> {
+  const fake = fakeBackends({ [new URL(backend.url).origin]: () => ok() });
+  const lb = createLoadBalancer({ backends: [backend], fetch: fake.fetch });
+  const response = await lb.fetch(url, { method: "POST", headers: CALLER_HEADERS, ...init });
+  expect(response.status).toBe(200);
+  expect(fake.received).toHaveLength(1);
+  return fake.received[0]!;
+}
+
+const openaiChat = (model: string) =>
+  ["https://api.openai.com/v1/chat/completions", { method: "POST", headers: CALLER_HEADERS, body: JSON.stringify({ model, messages: [] }) }] as const;
+const azureChat = (deployment: string, model = "gpt-4o") =>
+  [
+    `https://caller.openai.azure.com/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`,
+    { method: "POST", headers: CALLER_HEADERS, body: JSON.stringify({ model, messages: [] }) },
+  ] as const;
+
+describe("a request reaches each backend in that backend's own shape", () => {
+  it("OpenAI-shaped → azure: deployment URL from the model map, api-version added, api-key instead of the caller's credentials", async () => {
+    const received = await sentTo(
+      { url: "https://eastus.openai.azure.com", kind: "azure", apiKey: "EASTUS-KEY", models: { "gpt-4o": "gpt4o-prod" } },
+      ...openaiChat("gpt-4o"),
+    );
+    expect(received.url).toBe("https://eastus.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21");
+    expect(received.headers.get("api-key")).toBe("EASTUS-KEY");
+    expect(received.headers.get("authorization")).toBeNull();
+    expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
+  });
+
+  it("OpenAI-shaped → azure without a map: the model name is the deployment name; apiVersion is configurable", async () => {
+    const received = await sentTo({ url: "https://eastus.openai.azure.com", kind: "azure", apiVersion: "2025-04-01-preview" }, ...openaiChat("gpt-4o-mini"));
+    expect(received.url).toBe("https://eastus.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2025-04-01-preview");
+    // No credentials of its own: the caller's headers go as they are.
+    expect(received.headers.get("api-key")).toBe("CALLER-AZURE-KEY");
+  });
+
+  it("OpenAI-shaped → azure-v1: /openai/v1 path, model renamed in the body", async () => {
+    const received = await sentTo({ url: "https://swe.openai.azure.com", kind: "azure-v1", apiKey: "SWE-KEY", models: { "gpt-4o": "gpt4o-swe" } }, ...openaiChat("gpt-4o"));
+    expect(received.url).toBe("https://swe.openai.azure.com/openai/v1/chat/completions");
+    expect(JSON.parse(received.body)).toEqual({ model: "gpt4o-swe", messages: [] });
+    expect(received.headers.get("api-key")).toBe("SWE-KEY");
+    expect(received.headers.get("authorization")).toBeNull();
+  });
+
+  it("Azure deployment-shaped → openai: base URL + operation, api-version dropped, model from the body, Bearer key", async () => {
+    const received = await sentTo({ url: "https://api.openai.com/v1", kind: "openai", apiKey: "sk-openai" }, ...azureChat("prod-gpt4o", "gpt-4o"));
+    expect(received.url).toBe("https://api.openai.com/v1/chat/completions");
+    expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
+    expect(received.headers.get("authorization")).toBe("Bearer sk-openai");
+    expect(received.headers.get("api-key")).toBeNull();
+  });
+
+  it("Azure deployment-shaped → openai with a map keyed by the model: the mapped name goes in the body", async () => {
+    const received = await sentTo(
+      { url: "https://compat.example.com/v1", kind: "openai", apiKey: "k", models: { "gpt-4o": "llama-3.3-70b" } },
+      ...azureChat("prod-gpt4o", "gpt-4o"),
+    );
+    expect(received.url).toBe("https://compat.example.com/v1/chat/completions");
+    expect(JSON.parse(received.body).model).toBe("llama-3.3-70b");
+  });
+
+  it("Azure deployment-shaped → azure: the deployment is renamed by the map and the caller's api-version is kept", async () => {
+    const received = await sentTo(
+      { url: "https://westus.openai.azure.com", kind: "azure", models: { "gpt-4o": "gpt4o-westus" } },
+      ...azureChat("prod-gpt4o", "gpt-4o"),
+    );
+    expect(received.url).toBe("https://westus.openai.azure.com/openai/deployments/gpt4o-westus/chat/completions?api-version=2024-10-21");
+  });
+
+  it("Azure deployment-shaped → azure without a map keeps the caller's deployment", async () => {
+    const received = await sentTo({ url: "https://westus.openai.azure.com", kind: "azure" }, ...azureChat("prod-gpt4o"));
+    expect(received.url).toBe("https://westus.openai.azure.com/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21");
+  });
+
+  it.each([
+    ["embeddings", "/embeddings", "/openai/deployments/emb/embeddings?api-version=2024-10-21"],
+    ["completions", "/completions", "/openai/deployments/emb/completions?api-version=2024-10-21"],
+    ["images", "/images/generations", "/openai/deployments/emb/images/generations?api-version=2024-10-21"],
+    ["speech", "/audio/speech", "/openai/deployments/emb/audio/speech?api-version=2024-10-21"],
+    ["responses (not deployment-scoped)", "/responses", "/openai/v1/responses"],
+  ])("OpenAI-shaped %s → azure", async (_name, operation, path) => {
+    const received = await sentTo({ url: "https://r.openai.azure.com", kind: "azure", models: { "text-embedding-3-small": "emb" } }, `https://api.openai.com/v1${operation}`, {
+      body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }),
+    });
+    expect(received.url).toBe(`https://r.openai.azure.com${path}`);
+    if (operation === "/responses") expect(JSON.parse(received.body).model).toBe("emb");
+  });
+
+  it("a multipart upload (audio transcription) has its model field renamed and the file intact", async () => {
+    const form = new FormData();
+    form.set("model", "whisper-1");
+    form.set("file", new File(["RIFF....WAVE"], "hello.wav", { type: "audio/wav" }));
+    const received = await sentTo({ url: "https://api.openai.com/v1", kind: "openai", apiKey: "sk", models: { "whisper-1": "whisper-large-v3" } }, "https://caller.example.com/v1/audio/transcriptions", {
+      body: form,
+      headers: {},
+    });
+    expect(received.url).toBe("https://api.openai.com/v1/audio/transcriptions");
+    const parsed = await new Request("https://p", { method: "POST", body: received.body, headers: { "content-type": received.headers.get("content-type")! } }).formData();
+    expect(parsed.get("model")).toBe("whisper-large-v3");
+    expect(await (parsed.get("file") as File).text()).toBe("RIFF....WAVE");
+    expect(form.get("model")).toBe("whisper-1"); // the caller's FormData is untouched
+  });
+
+  it("a multipart upload to an azure backend goes to the mapped deployment", async () => {
+    const form = new FormData();
+    form.set("model", "whisper-1");
+    form.set("file", new File(["abc"], "a.wav"));
+    const received = await sentTo({ url: "https://r.openai.azure.com", kind: "azure", models: { "whisper-1": "whisper" } }, "https://caller.example.com/v1/audio/transcriptions", { body: form, headers: {} });
+    expect(received.url).toBe("https://r.openai.azure.com/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21");
+  });
+
+  it("paths it cannot translate go only to backends without a kind (the caller's own shape)", async () => {
+    const fake = fakeBackends({ "https://typed.example.com": () => ok(), "https://raw.example.com": () => ok() });
+    const lb = createLoadBalancer({
+      backends: [
+        { url: "https://typed.example.com/v1", kind: "openai" },
+        { url: "https://raw.example.com", priority: 2 },
+      ],
+      fetch: fake.fetch,
+    });
+    await lb.fetch("https://caller.example.com/custom/route", { method: "POST", body: "{}" });
+    expect(fake.received.map((r) => r.url)).toEqual(["https://raw.example.com/custom/route"]);
+  });
+});
+
+describe("model maps", () => {
+  it("a backend without a mapping for the requested model is skipped, not sent a request it would reject", async () => {
+    const fake = fakeBackends({ "https://a.openai.azure.com": () => ok(), "https://b.openai.azure.com": () => ok() });
+    const lb = createLoadBalancer({
+      backends: [
+        { url: "https://a.openai.azure.com", kind: "azure", models: { "gpt-4o": "gpt4o" } },
+        { url: "https://b.openai.azure.com", kind: "azure", priority: 2, models: { "gpt-4o-mini": "mini" } },
+      ],
+      fetch: fake.fetch,
+    });
+    await lb.fetch(...openaiChat("gpt-4o-mini"));
+    expect(fake.received.map((r) => r.url)).toEqual(["https://b.openai.azure.com/openai/deployments/mini/chat/completions?api-version=2024-10-21"]);
+    expect(lb.snapshot().backends.map((b) => b.state)).toEqual(["available", "available"]);
+  });
+
+  it("when no backend serves the model, the caller gets a 404 model_not_found at once", async () => {
+    const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.openai.azure.com", kind: "azure", models: { "gpt-4o": "x" } }], fetch: fake.fetch });
+    const response = await lb.fetch(...openaiChat("o3"));
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "model_not_found", param: "model" } });
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it("the synthetic 429 counts only backends that serve the model", async () => {
+    const fake = fakeBackends({ "https://a.example.com": () => tooMany({ "retry-after": "5" }), "https://b.example.com": () => ok() });
+    const lb = createLoadBalancer({
+      backends: [
+        { url: "https://a.example.com/v1", kind: "openai", models: { "gpt-4o": "gpt-4o" } },
+        { url: "https://b.example.com/v1", kind: "openai", models: { other: "other" }, priority: 2 },
+      ],
+      fetch: fake.fetch,
+    });
+    const response = await lb.fetch(...openaiChat("gpt-4o"));
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after-ms")).toBe("5000");
+    expect(fake.received.map((r) => r.url)).toEqual(["https://a.example.com/v1/chat/completions"]);
+  });
+});
+
+describe("per-backend credentials", () => {
+  it("no key reaches a backend it does not belong to, across failovers", async () => {
+    const fake = fakeBackends({
+      "https://a.openai.azure.com": () => tooMany({ "retry-after": "30" }),
+      "https://b.openai.azure.com": () => new Response(null, { status: 503 }),
+      "https://api.openai.com": () => ok(),
+    });
+    const lb = createLoadBalancer({
+      backends: [
+        { url: "https://a.openai.azure.com", kind: "azure", apiKey: "KEY-A" },
+        { url: "https://b.openai.azure.com", kind: "azure-v1", apiKey: "KEY-B", priority: 2 },
+        { url: "https://api.openai.com/v1", kind: "openai", apiKey: "sk-C", priority: 3 },
+      ],
+      fetch: fake.fetch,
+    });
+    await lb.fetch(...azureChat("gpt-4o"));
+    const seen = fake.received.map((r) => [r.headers.get("api-key"), r.headers.get("authorization")]);
+    expect(seen).toEqual([
+      ["KEY-A", null],
+      ["KEY-B", null],
+      [null, "Bearer sk-C"],
+    ]);
+  });
+
+  it("a token provider (Entra ID) is asked for every attempt and sent as Bearer", async () => {
+    let issued = 0;
+    const tokenProvider = vi.fn(async () => `entra-token-${++issued}`);
+    const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.openai.azure.com", kind: "azure", tokenProvider }], fetch: fake.fetch });
+    await lb.fetch(...azureChat("gpt-4o"));
+    await lb.fetch(...azureChat("gpt-4o"));
+    expect(fake.received.map((r) => [r.headers.get("authorization"), r.headers.get("api-key")])).toEqual([
+      ["Bearer entra-token-1", null],
+      ["Bearer entra-token-2", null],
+    ]);
+  });
+
+  it("a token provider that throws cools its backend down (credentials) and the request fails over", async () => {
+    const fake = fakeBackends({ "https://b.openai.azure.com": () => ok() });
+    const lb = createLoadBalancer({
+      backends: [
+        { url: "https://a.openai.azure.com", kind: "azure", tokenProvider: () => Promise.reject(new Error("AADSTS700016")) },
+        { url: "https://b.openai.azure.com", kind: "azure", apiKey: "KEY-B", priority: 2 },
+      ],
+      fetch: fake.fetch,
+    });
+    const throttles: LoadBalancerEvent[] = [];
+    lb.on("throttle", (event) => throttles.push(event));
+    expect((await lb.fetch(...azureChat("gpt-4o"))).status).toBe(200);
+    expect(throttles).toMatchObject([{ reason: "credentials", backend: { name: "a.openai.azure.com" } }]);
+    expect(fake.received.map((r) => r.url.split("/")[2])).toEqual(["b.openai.azure.com"]);
+  });
+
+  it("validation: credentials and maps need a kind; one credential per backend", () => {
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", apiKey: "k" }] })).toThrow(/backends\[0\]\.kind must be set when apiKey is/);
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", models: { a: "b" } }] })).toThrow(/backends\[0\]\.kind must be set when models is/);
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", kind: "azure", apiKey: "k", tokenProvider: () => "t" }] })).toThrow(
+      /backends\[0\]\.apiKey must be left out when tokenProvider is set/,
+    );
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", kind: "aoai" as never }] })).toThrow(/backends\[0\]\.kind must be one of azure, azure-v1, openai, got "aoai"/);
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", kind: "azure", models: { a: "" } }] })).toThrow(/backends\[0\]\.models\["a"\] must be a non-empty string/);
+  });
+});
