@@ -3,6 +3,8 @@ const REASONS: Readonly<Record<string, string>> = {
   "server-error": "server error",
   "network-error": "network error",
   timeout: "timeout",
+  quota: "quota used up",
+  credentials: "credentials failed",
 };
 
 /** A throttle reason for people; reasons this version does not know are shown as they come. */

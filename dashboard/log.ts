@@ -22,10 +22,13 @@ export function describe(event: LoadBalancerEvent): string {
       return `#${event.requestId} ${event.status} from ${event.backend.name} in ${Math.round(event.latencyMs)} ms`;
     case "throttle": {
       const status = event.status === undefined ? "" : ` (${event.status})`;
-      return `#${event.requestId} ${event.backend.name} cooling ${countdownLabel(event.until, event.at)}: ${reasonLabel(event.reason)}${status}`;
+      const ejected = event.ejected ? `, ejected after ${event.consecutiveFailures} failures in a row` : "";
+      return `#${event.requestId} ${event.backend.name} cooling ${countdownLabel(event.until, event.at)}: ${reasonLabel(event.reason)}${status}${ejected}`;
     }
     case "recovery":
-      return `${event.backend.name} back after ${countdownLabel(event.at, event.at - event.downMs)}`;
+      return `${event.backend.name} cooldown over after ${countdownLabel(event.at, event.at - event.downMs)}, probing`;
+    case "probe":
+      return `#${event.requestId} probe of ${event.backend.name} ${event.success ? "succeeded: back in rotation" : "failed"}`;
     case "exhausted":
       return event.waiting
         ? `#${event.requestId} all cooling, waiting ${countdownLabel(event.at + event.retryAfterMs, event.at)}`

@@ -51,7 +51,7 @@ export const styles = `
   box-shadow: 0 6px 24px rgb(0 0 0 / 0.18);
   overflow: hidden;
 }
-:host([data-floating]) .body { max-height: min(72vh, 640px); overflow: auto; }
+:host([data-floating]) .body { max-height: min(80vh, 780px); overflow: auto; }
 .header {
   display: flex; align-items: center; gap: 8px;
   padding: 6px 10px; background: var(--bg-soft); border-bottom: 1px solid var(--line);
@@ -89,13 +89,13 @@ ul, ol { list-style: none; margin: 0; padding: 0; }
 .seg-pending { background: var(--muted); opacity: .35; }
 .key { display: inline-flex; align-items: center; gap: 3px; margin-right: 8px; }
 .key > i { display: inline-block; width: 10px; height: 8px; border-radius: 2px; }
-.totals { display: grid; grid-template-columns: repeat(4, 1fr); gap: 4px; }
+.totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(84px, 1fr)); gap: 4px; margin: 0; }
 .totals > div { background: var(--bg-soft); border-radius: 4px; padding: 3px 6px; }
 .totals dt { color: var(--muted); font-size: 11px; }
 .totals dd { margin: 0; font-weight: 600; font-size: 13px; font-variant-numeric: tabular-nums; }
 .log-head { display: flex; align-items: center; gap: 8px; }
 .log-head h3 { flex: 1; }
-.log { max-height: 180px; overflow: auto; border: 1px solid var(--line); border-radius: 4px;
+.log { max-height: 168px; overflow: auto; border: 1px solid var(--line); border-radius: 4px;
   font: 11px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .log li { display: flex; gap: 6px; padding: 0 6px; white-space: nowrap; }
 .log li:nth-child(odd) { background: var(--bg-soft); }

@@ -33,6 +33,7 @@ export function BackendRow(props: { backend: BackendSnapshot; now: number; total
         <div class="detail reason">
           {reasonLabel(backend.reason)}
           {counting && ` · back at ${timeLabel(backend.until!).slice(0, 8)}`}
+          {backend.consecutiveFailures > 1 && ` · ${backend.consecutiveFailures} failures in a row`}
         </div>
       )}
       <ShareBar backend={backend} scale={scale} />

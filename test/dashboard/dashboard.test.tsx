@@ -67,22 +67,32 @@ describe("tiers and states", () => {
     advance(5000);
     expect(mounted.text(`${row} .countdown`)).toBe("24 s");
 
+    // The cooldown ends: no countdown, the core probes the backend with the next request.
     advance(24_000);
-    expect(mounted.get(row).dataset.state).toBe("available");
+    expect(mounted.get(row).dataset.state).toBe("probing");
     expect(mounted.all(`${row} .countdown`)).toHaveLength(0);
-    expect(mounted.text(".log li:first-child .text")).toBe("ptu back after 30 s");
+    expect(mounted.text(".log li:first-child .text")).toBe("ptu cooldown over after 30 s, probing");
+
+    await lb.fetch("https://ptu.example/openai/chat", { method: "POST", body: "{}" });
+    nextFrame();
+    expect(mounted.get(row).dataset.state).toBe("available");
+    expect(mounted.text(`${row} .state`)).toBe("available");
+    expect(mounted.all(".log li .text").map((el) => el.textContent)).toContain("#2 probe of ptu succeeded: back in rotation");
   });
 
-  it("renders states and reasons it does not know as text instead of failing", () => {
+  it("renders ejected and probing backends, and states and reasons it does not know, as text", () => {
     const lb = createFakeBalancer([
-      backendSnapshot({ name: "a", state: "ejected" as "cooling", until: Date.now() + 5000, reason: "quota" as "timeout" }),
-      backendSnapshot({ name: "b", state: "probing" as "cooling" }),
+      backendSnapshot({ name: "a", state: "ejected", until: Date.now() + 5000, reason: "quota" }),
+      backendSnapshot({ name: "b", state: "probing" }),
+      backendSnapshot({ name: "c", state: "draining" as "probing", until: Date.now() + 2000, reason: "maintenance" as "quota" }),
     ]);
     mounted = mount(lb);
     expect(mounted.text('[data-backend="a"] .state')).toBe("ejected · 5 s");
-    expect(mounted.text('[data-backend="a"] .reason')).toMatch(/^quota/);
+    expect(mounted.text('[data-backend="a"] .reason')).toMatch(/^quota used up · back at /);
     expect(mounted.text('[data-backend="b"] .state')).toBe("probing");
-    expect(mounted.text(".summary")).toBe("2 backends · 2 out of rotation");
+    expect(mounted.text('[data-backend="c"] .state')).toBe("draining · 2 s");
+    expect(mounted.text('[data-backend="c"] .reason')).toMatch(/^maintenance · back at /);
+    expect(mounted.text(".summary")).toBe("3 backends · 3 out of rotation");
   });
 });
 
