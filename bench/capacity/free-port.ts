@@ -1,0 +1,10 @@
+import net from "node:net";
+
+/** A loopback port that nothing listens on (bound, then released): connecting to it is refused. */
+export async function refusedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -1,0 +1,47 @@
+// `npm run bench`: every benchmark of issue 5 in one run; a table on stdout, every figure in bench/results/latest.json.
+import { mkdir, writeFile } from "node:fs/promises";
+import { measureCapacity } from "./capacity/suite.js";
+import { machineInfo } from "./lib/machine.js";
+import { measureMemory } from "./memory/run.js";
+import { measureLoopback } from "./overhead/loopback.js";
+import { measureStubOverhead } from "./overhead/stub.js";
+import { printCapacity, printLoopback, printMemory, printStub, printTargets, targets } from "./report.js";
+
+// BENCH_ONLY=stub,loopback,capacity,memory runs a subset; BENCH_QUICK=1 shrinks every section (a smoke run).
+const only = new Set((process.env.BENCH_ONLY ?? "stub,loopback,capacity,memory").split(","));
+const quick = process.env.BENCH_QUICK === "1";
+const started = Date.now();
+const machine = machineInfo();
+console.log(`openai-priority-loadbalancer benchmarks: Node ${machine.node}, ${machine.cpuModel}, ${machine.logicalCores} cores, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}`);
+
+const stub = only.has("stub") ? await measureStubOverhead({ rounds: quick ? 3 : 15, requestsPerRound: quick ? 5000 : 50_000, backendCounts: [1, 10, 100] }) : undefined;
+if (stub) printStub(stub);
+const loopback = only.has("loopback") ? await measureLoopback({ rounds: quick ? 3 : 25, requestsPerRound: quick ? 300 : 1500, concurrency: 32 }) : undefined;
+if (loopback) printLoopback(loopback);
+const capacity = only.has("capacity") ? await measureCapacity(quick ? 1 : 3) : undefined;
+if (capacity) printCapacity(capacity.summaries);
+const memory = only.has("memory") ? await measureMemory() : undefined;
+if (memory) printMemory(memory);
+
+const met = targets({ stub, loopback, capacity: capacity?.summaries, memory });
+printTargets(met);
+const results = {
+  command: "npm run bench",
+  date: new Date(started).toISOString(),
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  quick,
+  machine,
+  runtime: { node: process.version, v8: process.versions.v8, openaiSdk: (await import("openai/version")).VERSION },
+  targets: met,
+  overhead: { stub, loopback },
+  capacity,
+  memory,
+};
+if (!quick && only.size === 4) {
+  const file = new URL("../../results/latest.json", import.meta.url);
+  await mkdir(new URL(".", file), { recursive: true });
+  await writeFile(file, JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nEvery figure: bench/results/latest.json (${results.durationSeconds} s)`);
+} else {
+  console.log(`\nPartial or quick run (${results.durationSeconds} s): bench/results/latest.json left as it was.`);
+}
