@@ -5,7 +5,8 @@ import { createServer, type ViteDevServer } from "vite";
 export async function startDemo(): Promise<{ url: string; close(): Promise<void> }> {
   const server: ViteDevServer = await createServer({
     configFile: fileURLToPath(new URL("../../examples/demo/vite.config.ts", import.meta.url)),
-    server: { port: 0, host: "127.0.0.1" },
+    // No file watching or hot reload: an edit elsewhere in the repository must not reload the page mid-test.
+    server: { port: 0, host: "127.0.0.1", hmr: false, watch: null },
     logLevel: "error",
   });
   await server.listen();
