@@ -2,13 +2,12 @@ export { createLoadBalancer } from "./core/create.js";
 export { parseCooldownMs, parseDuration } from "./core/cooldown.js";
 export type {
   BackendConfig,
-  BackendKind,
   FetchFunction,
   LoadBalancerOptions,
   Logger,
   SelectionStrategy,
-  TokenProvider,
 } from "./types/options.js";
+export type { AdapterRequest, AttemptTarget, BackendAdapter } from "./types/adapter.js";
 export type {
   AttemptEvent,
   BackendInfo,

@@ -5,8 +5,9 @@ import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
-import { prepareRequest, type PreparedRequest } from "./request.js";
-import { shapeOf, targetFor, type Target } from "./route.js";
+import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
+import type { AttemptTarget as Target } from "../types/adapter.js";
+import { targetFor } from "./target.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 
 /** What the attempt loop works with; one per balancer. */
@@ -19,29 +20,42 @@ export interface BalancerContext {
 }
 
 /** 429 and 5xx take the backend out of rotation and the request on to the next one; every other status is the caller's. */
-const isFailure = (status: number): boolean => status === 429 || status >= 500;
+function failureReason(status: number): ThrottleReason | undefined {
+  if (status === 429) return "rate-limit";
+  return status >= 500 ? "server-error" : undefined;
+}
 
-type Outcome = { response: Response } | { failed: "network-error" | "timeout" };
+type Outcome = { response: Response } | { failed: "network-error" | "timeout" | "credentials" };
 
 /** Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome. */
-async function send(context: BalancerContext, target: Target, signal: AbortSignal | undefined): Promise<Outcome> {
+async function send(call: Call, backend: Backend, now: number): Promise<Outcome> {
+  const { context, request } = call;
+  const { signal } = request;
   const { fetch, attemptTimeoutMs } = context.options;
-  if (attemptTimeoutMs === undefined) {
-    try {
-      return { response: await fetch(target.url, target.init) };
-    } catch {
-      if (signal?.aborted) throw signal.reason;
-      return { failed: "network-error" };
-    }
-  }
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DOMException("The attempt timed out.", "TimeoutError")), attemptTimeoutMs);
-  const combined = signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]);
+  let target: Target;
   try {
-    return { response: await fetch(target.url, { ...target.init, signal: combined }) };
+    const routed = targetFor(backend.config, request);
+    target = routed instanceof Promise ? await routed : routed;
   } catch {
     if (signal?.aborted) throw signal.reason;
-    return { failed: deadline.signal.aborted ? "timeout" : "network-error" };
+    return { failed: "credentials" };
+  }
+  if (context.events.active) {
+    context.events.emit({ type: "attempt", ...about(call, backend, now), method: request.method, url: target.url });
+  }
+  let deadline: AbortController | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let init = target.init;
+  if (attemptTimeoutMs !== undefined) {
+    const controller = (deadline = new AbortController());
+    timer = setTimeout(() => controller.abort(), attemptTimeoutMs);
+    init = { ...init, signal: signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]) };
+  }
+  try {
+    return { response: await fetch(target.url, init) };
+  } catch {
+    if (signal?.aborted) throw signal.reason;
+    return { failed: deadline?.signal.aborted ? "timeout" : "network-error" };
   } finally {
     clearTimeout(timer);
   }
@@ -70,19 +84,24 @@ interface Call {
   attempt: number;
 }
 
+/** The fields every event about one attempt of this request carries. */
+function about(call: Call, backend: Backend, at: number) {
+  return { at, requestId: call.requestId, attempt: call.attempt, backend: backend.info };
+}
+
 function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: number, status?: number): void {
   const { options, events } = call.context;
   const now = options.now();
   const cooldown = backend.coolDown(reason, Math.min(baseMs, options.maxCooldownMs), now, options.failureThreshold, options.maxCooldownMs);
   if (events.active) {
-    events.emit({ type: "throttle", at: now, requestId: call.requestId, attempt: call.attempt, backend: backend.info, reason, status, ...cooldown });
+    events.emit({ type: "throttle", ...about(call, backend, now), reason, status, ...cooldown });
   }
 }
 
 function probed(call: Call, backend: Backend, success: boolean): void {
   const { events, options } = call.context;
   if (events.active) {
-    events.emit({ type: "probe", at: options.now(), requestId: call.requestId, attempt: call.attempt, backend: backend.info, success });
+    events.emit({ type: "probe", ...about(call, backend, options.now()), success });
   }
 }
 
@@ -93,6 +112,7 @@ function probed(call: Call, backend: Backend, success: boolean): void {
  */
 export async function balancedFetch(context: BalancerContext, input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const { options, events } = context;
+  if (!isBalanced(input)) return options.fetch(input, init);
   const started = options.now();
   const prepared = prepareRequest(input, init);
   const request = prepared instanceof Promise ? await prepared : prepared;
@@ -108,7 +128,7 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
 
     if (backend === undefined) {
       const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
-      if (retryAfterMs === undefined) return unservableResponse(shapeOf(request).model);
+      if (retryAfterMs === undefined) return unservableResponse();
       const waiting = retryAfterMs > 0 && retryAfterMs <= options.maxWaitMs - waitedMs;
       if (events.active) events.emit({ type: "exhausted", at: now, requestId: call.requestId, attempt: call.attempt, retryAfterMs, waiting });
       if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
@@ -122,50 +142,21 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
     const isProbe = backend.startAttempt();
     let outcome: Outcome;
     try {
-      let target: Target;
-      try {
-        const routed = targetFor(backend.config, request);
-        target = routed instanceof Promise ? await routed : routed;
-      } catch {
-        if (signal?.aborted) throw signal.reason;
-        // The token provider failed: this backend cannot be reached now, the others may.
-        backend.inFlight--;
-        backend.errors++;
-        if (isProbe) probed(call, backend, false);
-        coolDown(call, backend, "credentials", options.defaultCooldownMs);
-        (tried ??= new Set()).add(backend);
-        continue;
-      }
-      if (events.active) {
-        events.emit({ type: "attempt", at: now, requestId: call.requestId, attempt: call.attempt, backend: backend.info, method: request.method, url: target.url });
-      }
-      outcome = await send(context, target, signal);
+      outcome = await send(call, backend, now);
     } catch (error) {
       backend.abandonAttempt();
       throw error;
     }
 
-    if ("failed" in outcome) {
-      backend.inFlight--;
-      backend.errors++;
-      if (isProbe) probed(call, backend, false);
-      coolDown(call, backend, outcome.failed, options.defaultCooldownMs);
-      (tried ??= new Set()).add(backend);
-      continue;
-    }
-
-    const { response } = outcome;
-    if (isFailure(response.status)) {
+    const response = "response" in outcome ? outcome.response : undefined;
+    const reason = response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response.status);
+    if (response === undefined || reason !== undefined) {
       // Release the connection: nobody will read this body.
-      response.body?.cancel().catch(() => {});
-      backend.inFlight--;
-      backend.lastStatus = response.status;
-      const rateLimited = response.status === 429;
-      if (rateLimited) backend.throttles++;
-      else backend.errors++;
+      response?.body?.cancel().catch(() => {});
+      backend.fail(reason!, response?.status);
       if (isProbe) probed(call, backend, false);
-      const fromHeaders = parseCooldownMs(response.headers, options.now());
-      coolDown(call, backend, rateLimited ? "rate-limit" : "server-error", fromHeaders ?? options.defaultCooldownMs, response.status);
+      const fromHeaders = response && parseCooldownMs(response.headers, options.now());
+      coolDown(call, backend, reason!, fromHeaders ?? options.defaultCooldownMs, response?.status);
       (tried ??= new Set()).add(backend);
       continue;
     }
@@ -175,7 +166,7 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
     if (quotaMs !== undefined) coolDown(call, backend, "quota", quotaMs, response.status);
     if (events.active) {
       const at = options.now();
-      events.emit({ type: "response", at, requestId: call.requestId, attempt: call.attempt, backend: backend.info, status: response.status, latencyMs: at - started });
+      events.emit({ type: "response", ...about(call, backend, at), status: response.status, latencyMs: at - started });
     }
     return response;
   }

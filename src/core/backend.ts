@@ -1,10 +1,13 @@
-import type { BackendState } from "../types/balancer.js";
+import type { BackendSnapshot, BackendState } from "../types/balancer.js";
 import type { BackendInfo, ThrottleReason } from "../types/events.js";
 import { unrefTimer } from "../utils/timers.js";
 import type { ResolvedBackend } from "./options.js";
 
 /** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
 const FAILURES: ReadonlySet<ThrottleReason> = new Set(["server-error", "network-error", "timeout", "credentials"]);
+
+/** A backend's counters; see {@link BackendSnapshot}. */
+export type BackendStats = { -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K] };
 
 /** What a cooldown came to, for the throttle event. */
 export interface Cooldown {
@@ -32,12 +35,8 @@ export class Backend {
   probeInFlight = false;
   ejected = false;
   consecutiveFailures = 0;
-  inFlight = 0;
-  requests = 0;
-  successes = 0;
-  throttles = 0;
-  errors = 0;
-  lastStatus: number | null = null;
+  /** The counters `snapshot()` shows, as they are. */
+  readonly stats: BackendStats = { inFlight: 0, requests: 0, successes: 0, throttles: 0, errors: 0, lastStatus: null };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
 
@@ -74,22 +73,32 @@ export class Backend {
   /** An attempt starts here; returns whether it is the probe of a backend that just came back. */
   startAttempt(): boolean {
     if (this.probing) this.probeInFlight = true;
-    this.requests++;
-    this.inFlight++;
+    this.stats.requests++;
+    this.stats.inFlight++;
     return this.probing;
   }
 
   /** The attempt ended without a verdict on the backend (the caller aborted). */
   abandonAttempt(): void {
-    this.inFlight--;
+    this.stats.inFlight--;
     this.probeInFlight = false;
+  }
+
+  /** The attempt failed: a 429, a 5xx, or no response at all. */
+  fail(reason: ThrottleReason, status: number | undefined): void {
+    const { stats } = this;
+    stats.inFlight--;
+    if (status !== undefined) stats.lastStatus = status;
+    if (reason === "rate-limit") stats.throttles++;
+    else stats.errors++;
   }
 
   /** The backend answered with something the caller gets; returns whether that ended a probe. */
   succeed(status: number): boolean {
-    this.inFlight--;
-    this.successes++;
-    this.lastStatus = status;
+    const { stats } = this;
+    stats.inFlight--;
+    stats.successes++;
+    stats.lastStatus = status;
     this.consecutiveFailures = 0;
     const probed = this.probing;
     this.probing = false;

@@ -10,32 +10,26 @@ const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
 // keeps "20ms" from reading as 20 minutes followed by a stray "s".
 const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
 
-// Only the IMF-fixdate form that RFC 9110 requires senders to use ("Sun, 06 Nov 1994 08:49:37 GMT").
-// Date.parse alone is implementation-defined and far too lenient: V8 reads "4" as the year 2001,
-// so a delta-seconds value could silently become a date 25 years in the past.
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+// Only the shape of the IMF-fixdate form that RFC 9110 requires senders to use ("Sun, 06 Nov 1994
+// 08:49:37 GMT"); Date.parse then rejects bad names. Date.parse alone is implementation-defined and
+// far too lenient: V8 reads "4" as the year 2001, so a delta-seconds value could silently become a
+// date 25 years in the past.
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/;
 
-function finite(ms: number): number | undefined {
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
-}
-
-/** A non-negative number of milliseconds (`retry-after-ms`, `x-ms-retry-after-ms`). */
-export function parseMilliseconds(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  return DELTA_SECONDS.test(trimmed) ? finite(Number(trimmed)) : undefined;
+/** A non-negative decimal number of `unit` ms (fractions allowed), or `undefined`. */
+function decimal(value: string | null, unit: number): number | undefined {
+  const trimmed = value?.trim();
+  if (trimmed === undefined || !DELTA_SECONDS.test(trimmed)) return undefined;
+  const ms = Number(trimmed) * unit;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** `retry-after`: delta-seconds (fractions accepted) or an IMF-fixdate; a past date means 0. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (DELTA_SECONDS.test(trimmed)) return finite(Number(trimmed) * 1000);
-  if (IMF_FIXDATE.test(trimmed)) {
-    const date = Date.parse(trimmed);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-  }
-  return undefined;
+  const seconds = decimal(value, 1000);
+  if (seconds !== undefined || value === null || !IMF_FIXDATE.test(value.trim())) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /**
@@ -43,14 +37,12 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * @returns the duration in ms, or `undefined` when the value is not one of those forms.
  */
 export function parseDuration(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (trimmed === "") return undefined;
-  if (DELTA_SECONDS.test(trimmed)) return finite(Number(trimmed) * 1000);
-  const match = DURATION.exec(trimmed);
-  if (match === null) return undefined;
+  const seconds = decimal(value, 1000);
+  const match = seconds === undefined && value?.trim() ? DURATION.exec(value.trim()) : null;
+  if (match === null) return seconds;
   const [, h = "0", m = "0", s = "0", ms = "0"] = match;
-  return finite(Number(h) * 3_600_000 + Number(m) * 60_000 + Number(s) * 1000 + Number(ms));
+  const total = Number(h) * 3_600_000 + Number(m) * 60_000 + Number(s) * 1000 + Number(ms);
+  return Number.isFinite(total) ? total : undefined;
 }
 
 /**
@@ -61,8 +53,8 @@ export function parseDuration(value: string | null): number | undefined {
  */
 export function parseCooldownMs(headers: Headers, now: number): number | undefined {
   const direct =
-    parseMilliseconds(headers.get("retry-after-ms")) ??
-    parseMilliseconds(headers.get("x-ms-retry-after-ms")) ??
+    decimal(headers.get("retry-after-ms"), 1) ??
+    decimal(headers.get("x-ms-retry-after-ms"), 1) ??
     parseRetryAfter(headers.get("retry-after"), now);
   if (direct !== undefined) return direct;
   const requests = parseDuration(headers.get("x-ratelimit-reset-requests"));

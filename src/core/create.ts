@@ -27,8 +27,9 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
   const resolved = resolveOptions(options);
   const { logger, now } = resolved;
   const events = new Emitter((error) => {
-    if (logger?.error) logger.error(`A load balancer event listener threw: ${String(error)}`);
-    else console.error("openai-priority-loadbalancer: an event listener threw", error);
+    const message = "openai-priority-loadbalancer: an event listener threw";
+    if (logger?.error) logger.error(message, error);
+    else console.error(message, error);
   });
   const backends = resolved.backends.map(
     (config) =>

@@ -7,9 +7,9 @@ type Listener = (event: LoadBalancerEvent) => void;
  * uncaught exception (which ends a Node process), and a listener must never break a request.
  */
 export class Emitter {
-  #listeners = new Map<string, Set<Listener>>();
-  #count = 0;
-  #onListenerError: (error: unknown) => void;
+  // One entry per subscription, so the same function subscribed twice unsubscribes independently.
+  readonly #entries = new Set<{ type: string; listener: Listener }>();
+  readonly #onListenerError: (error: unknown) => void;
 
   constructor(onListenerError: (error: unknown) => void) {
     this.#onListenerError = onListenerError;
@@ -17,29 +17,18 @@ export class Emitter {
 
   /** `false` when nobody listens, so the hot path can skip building events at all. */
   get active(): boolean {
-    return this.#count > 0;
+    return this.#entries.size > 0;
   }
 
   on(type: string, listener: Listener): () => void {
-    let set = this.#listeners.get(type);
-    if (set === undefined) this.#listeners.set(type, (set = new Set()));
-    // A wrapper per subscription, so the same function subscribed twice unsubscribes independently.
-    const entry: Listener = (event) => listener(event);
-    set.add(entry);
-    this.#count++;
-    return () => {
-      if (set.delete(entry)) this.#count--;
-    };
+    const entry = { type, listener };
+    this.#entries.add(entry);
+    return () => void this.#entries.delete(entry);
   }
 
   emit(event: LoadBalancerEvent): void {
-    this.#call(this.#listeners.get(event.type), event);
-    this.#call(this.#listeners.get("*"), event);
-  }
-
-  #call(set: Set<Listener> | undefined, event: LoadBalancerEvent): void {
-    if (set === undefined) return;
-    for (const listener of set) {
+    for (const { type, listener } of this.#entries) {
+      if (type !== event.type && type !== "*") continue;
       try {
         listener(event);
       } catch (error) {

@@ -1,12 +1,5 @@
-import type {
-  BackendConfig,
-  BackendKind,
-  FetchFunction,
-  LoadBalancerOptions,
-  Logger,
-  SelectionStrategy,
-  TokenProvider,
-} from "../types/options.js";
+import type { BackendAdapter } from "../types/adapter.js";
+import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {
@@ -19,12 +12,7 @@ export interface ResolvedBackend {
   readonly weight: number;
   /** `undefined` when the backend sets no headers, so the caller's headers pass through untouched. */
   readonly headers: Headers | undefined;
-  readonly kind: BackendKind | undefined;
-  readonly apiKey: string | undefined;
-  readonly tokenProvider: TokenProvider | undefined;
-  /** Caller's model → this backend's name; `undefined`: every model, under the caller's name. */
-  readonly models: ReadonlyMap<string, string> | undefined;
-  readonly apiVersion: string;
+  readonly adapter: BackendAdapter | undefined;
 }
 
 /** Options after validation, with every default applied. */
@@ -43,15 +31,10 @@ export interface ResolvedOptions {
 }
 
 const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
-const KINDS: readonly BackendKind[] = ["azure", "azure-v1", "openai"];
 
 function fail(field: string, value: unknown, expected: string): never {
-  let shown: string;
-  try {
-    shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-  } catch {
-    shown = typeof value;
-  }
+  // Objects are named by type only: String() of one may throw, and its contents may hold secrets.
+  const shown = typeof value === "string" ? JSON.stringify(value) : value !== null && typeof value === "object" ? typeof value : String(value);
   throw new TypeError(`openai-priority-loadbalancer: ${field} must be ${expected}, got ${shown}.`);
 }
 
@@ -60,7 +43,7 @@ function duration(field: string, value: unknown, fallback: undefined): number | 
 function duration(field: string, value: unknown, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
-    fail(field, value, "a finite number of milliseconds >= 0");
+    fail(field, value, "a number of milliseconds >= 0");
   }
   return value;
 }
@@ -68,23 +51,22 @@ function duration(field: string, value: unknown, fallback: number | undefined): 
 function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
   const at = `backends[${index}]`;
   if (config === null || typeof config !== "object") fail(at, config, "an object with a url");
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(config.url);
   } catch {
-    fail(`${at}.url`, config.url, "an absolute http(s) URL");
+    // Not a URL at all: reported below with the other URL faults.
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") fail(`${at}.url`, config.url, "an http: or https: URL");
-  if (url.username !== "" || url.password !== "") {
-    fail(`${at}.url`, url.origin + url.pathname, "a URL without credentials (put them in headers)");
+  // Credentials belong in headers, and a query or fragment would be lost when the request's path is appended.
+  if (!/^https?:$/.test(url?.protocol ?? "") || url!.username || url!.password || url!.search || url!.hash) {
+    fail(`${at}.url`, config.url, "an absolute http(s) URL without credentials, query or fragment");
   }
-  if (url.search !== "" || url.hash !== "") fail(`${at}.url`, config.url, "an origin and path without query or fragment");
-  const path = url.pathname.replace(/\/+$/, "");
+  const path = url!.pathname.replace(/\/+$/, "");
   const priority = config.priority ?? 1;
   if (!Number.isSafeInteger(priority)) fail(`${at}.priority`, priority, "an integer");
   const weight = config.weight ?? 1;
   if (typeof weight !== "number" || !(weight > 0) || weight === Infinity) fail(`${at}.weight`, weight, "a finite number > 0");
-  const name = config.name ?? url.host + path;
+  const name = config.name ?? url!.host + path;
   if (typeof name !== "string" || name === "") fail(`${at}.name`, name, "a non-empty string");
   let headers: Headers | undefined;
   if (config.headers !== undefined) {
@@ -94,24 +76,11 @@ function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
       fail(`${at}.headers`, config.headers, `valid headers (${(error as Error).message})`);
     }
   }
-  const { kind, apiKey, tokenProvider, apiVersion = "2024-10-21" } = config;
-  if (kind !== undefined && !KINDS.includes(kind)) fail(`${at}.kind`, kind, `one of ${KINDS.join(", ")}`);
-  if (apiKey !== undefined && (typeof apiKey !== "string" || apiKey === "")) fail(`${at}.apiKey`, typeof apiKey, "a non-empty string");
-  if (tokenProvider !== undefined && typeof tokenProvider !== "function") fail(`${at}.tokenProvider`, tokenProvider, "a function");
-  if (apiKey !== undefined && tokenProvider !== undefined) fail(`${at}.apiKey`, "(set)", "left out when tokenProvider is set (one credential per backend)");
-  if (typeof apiVersion !== "string" || apiVersion === "") fail(`${at}.apiVersion`, apiVersion, "a non-empty string");
-  let models: Map<string, string> | undefined;
-  if (config.models !== undefined) {
-    if (config.models === null || typeof config.models !== "object") fail(`${at}.models`, config.models, "an object mapping model names to deployment or model names");
-    models = new Map(Object.entries(config.models));
-    for (const [model, target] of models) {
-      if (typeof target !== "string" || target === "") fail(`${at}.models[${JSON.stringify(model)}]`, target, "a non-empty string");
-    }
+  const { adapter } = config;
+  if (adapter !== undefined && (typeof adapter?.target !== "function" || typeof adapter.accepts !== "function")) {
+    fail(`${at}.adapter`, adapter, "a BackendAdapter");
   }
-  for (const [field, set] of [["apiKey", apiKey], ["tokenProvider", tokenProvider], ["models", models]] as const) {
-    if (set !== undefined && kind === undefined) fail(`${at}.kind`, undefined, `set when ${field} is (one of ${KINDS.join(", ")}), so the request can be shaped for it`);
-  }
-  return { name, url: config.url, base: url.origin + path, priority, weight, headers, kind, apiKey, tokenProvider, models, apiVersion };
+  return { name, url: config.url, base: url!.origin + path, priority, weight, headers, adapter };
 }
 
 /** Validates the options and applies the defaults; throws a TypeError naming the field at fault. */
@@ -122,7 +91,7 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
   const resolved = backends.map(resolveBackend);
   const names = new Set<string>();
   for (const [index, backend] of resolved.entries()) {
-    if (names.has(backend.name)) fail(`backends[${index}].name`, backend.name, "unique (set distinct names)");
+    if (names.has(backend.name)) fail(`backends[${index}].name`, backend.name, "unique");
     names.add(backend.name);
   }
   const defaultCooldownMs = duration("defaultCooldownMs", options.defaultCooldownMs, 10_000);
@@ -132,7 +101,7 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
   const failureThreshold = options.failureThreshold ?? 3;
   if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) fail("failureThreshold", failureThreshold, "an integer >= 1");
   const attemptTimeoutMs = duration("attemptTimeoutMs", options.attemptTimeoutMs, undefined);
-  if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", 0, "greater than 0 (or left out for no limit)");
+  if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", 0, "> 0");
   for (const field of ["fetch", "now", "random"] as const) {
     if (options[field] !== undefined && typeof options[field] !== "function") fail(field, options[field], "a function");
   }

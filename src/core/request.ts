@@ -1,7 +1,7 @@
-import type { CallShape } from "./route.js";
+import type { AdapterRequest } from "../types/adapter.js";
 
 /** What every attempt of one request sends, read from the caller's arguments once. */
-export interface PreparedRequest {
+export interface PreparedRequest extends AdapterRequest {
   /** Path and query of the caller's URL (no origin, no fragment), e.g. `/openai/deployments/d/chat/completions?api-version=v`. */
   readonly pathAndQuery: string;
   readonly method: string;
@@ -9,11 +9,18 @@ export interface PreparedRequest {
   readonly signal: AbortSignal | undefined;
   /** The init every attempt starts from: the caller's, with a body that can be sent again. */
   readonly init: RequestInit;
-  /** The call's API shape and model, filled in by route.ts the first time a backend with a kind asks. */
-  shape?: CallShape;
 }
 
 const ORIGIN = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
+const FOREIGN_SCHEME = /^(?!https?:)[a-z][a-z\d+.-]*:/i;
+
+/**
+ * Whether a URL is for the backends: http(s) or relative. Anything else (`data:`, `blob:`, `file:`)
+ * goes straight to the underlying fetch; the openai SDK, for one, probes its fetch with `data:,`.
+ */
+export function isBalanced(input: string | URL | Request): boolean {
+  return !FOREIGN_SCHEME.test(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+}
 
 /** `https://x/a/b?q#h` → `/a/b?q`; a relative `/a/b` stays as it is. */
 export function pathAndQueryOf(url: string): string {
@@ -25,13 +32,9 @@ export function pathAndQueryOf(url: string): string {
 }
 
 // Strings, buffers, Blobs, FormData and URLSearchParams can be handed to fetch again and again
-// (fetch serialises them anew each time, a FormData with a fresh multipart boundary). Streams
-// and async iterables can be read once only: they are read into memory before the first attempt.
-function isOneShot(body: unknown): boolean {
-  if (body === null || typeof body !== "object") return false;
-  if (typeof ReadableStream !== "undefined" && body instanceof ReadableStream) return true;
-  return Symbol.asyncIterator in body && !(typeof Blob !== "undefined" && body instanceof Blob);
-}
+// (fetch serialises them anew each time, a FormData with a fresh multipart boundary). A stream can
+// be read once only: it is read into memory before the first attempt.
+const isStream = (body: unknown): body is ReadableStream => typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
 
 async function withBufferedBody(init: RequestInit): Promise<RequestInit> {
   const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
@@ -39,18 +42,13 @@ async function withBufferedBody(init: RequestInit): Promise<RequestInit> {
   return { ...rest, body: bytes };
 }
 
+// What a Request carries that fetch needs again; `mode` and `referrer` are left to the runtime.
+const REQUEST_FIELDS = ["method", "headers", "signal", "redirect", "credentials", "cache", "integrity", "keepalive", "referrerPolicy"] as const;
+
 function fromRequest(request: Request): RequestInit {
-  return {
-    method: request.method,
-    headers: request.headers,
-    signal: request.signal,
-    redirect: request.redirect,
-    credentials: request.credentials,
-    cache: request.cache,
-    integrity: request.integrity,
-    keepalive: request.keepalive,
-    referrerPolicy: request.referrerPolicy,
-  };
+  const init: Record<string, unknown> = {};
+  for (const field of REQUEST_FIELDS) init[field] = request[field];
+  return init as RequestInit;
 }
 
 /**
@@ -66,7 +64,7 @@ export function prepareRequest(input: string | URL | Request, init: RequestInit 
       signal: base.signal ?? undefined,
       init: base,
     };
-    if (!isOneShot(base.body)) return prepared;
+    if (!isStream(base.body)) return prepared;
     return withBufferedBody(base).then((buffered) => ({ ...prepared, init: buffered }));
   }
   const request = init === undefined ? input : new Request(input, init);

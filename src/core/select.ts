@@ -1,7 +1,7 @@
 import type { SelectionStrategy } from "../types/options.js";
 import type { Backend } from "./backend.js";
 import type { PreparedRequest } from "./request.js";
-import { accepts } from "./route.js";
+import { accepts } from "./target.js";
 
 /** Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this request already failed on. */
 export type Selector = (now: number, tried: ReadonlySet<Backend> | undefined, request: PreparedRequest) => Backend | undefined;
@@ -11,13 +11,8 @@ type Pick = (tier: readonly Backend[], usable: Usable, random: () => number) => 
 
 /** Groups backends by priority, lowest number first; within a tier, configuration order. */
 export function toTiers(backends: readonly Backend[]): Backend[][] {
-  const byPriority = new Map<number, Backend[]>();
-  for (const backend of backends) {
-    const tier = byPriority.get(backend.config.priority);
-    if (tier === undefined) byPriority.set(backend.config.priority, [backend]);
-    else tier.push(backend);
-  }
-  return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, tier]) => tier);
+  const priorities = [...new Set(backends.map((backend) => backend.config.priority))].sort((a, b) => a - b);
+  return priorities.map((priority) => backends.filter((backend) => backend.config.priority === priority));
 }
 
 /** Weighted random choice: each usable backend's chance is its weight over the tier's usable weight. */
@@ -62,23 +57,13 @@ const pickFailover: Pick = (tier, usable) => tier.find(usable);
  * every concurrent request onto the same one.
  */
 const pickLeastInflight: Pick = (tier, usable, random) => {
-  let count = 0;
-  for (const backend of tier) if (usable(backend)) count++;
-  if (count === 0) return undefined;
-  const first = Math.floor(random() * count);
-  let second = count === 1 ? first : Math.floor(random() * (count - 1));
-  if (count > 1 && second >= first) second++;
-  let a: Backend | undefined;
-  let b: Backend | undefined;
-  let index = 0;
-  for (const backend of tier) {
-    if (!usable(backend)) continue;
-    if (index === first) a = backend;
-    if (index === second) b = backend;
-    index++;
-  }
-  const load = (backend: Backend): number => backend.inFlight / backend.config.weight;
-  return load(b!) < load(a!) ? b : a;
+  const candidates = tier.filter(usable);
+  if (candidates.length < 2) return candidates[0];
+  const first = Math.floor(random() * candidates.length);
+  let second = Math.floor(random() * (candidates.length - 1));
+  if (second >= first) second++;
+  const [a, b] = [candidates[first]!, candidates[second]!];
+  return b.stats.inFlight / b.config.weight < a.stats.inFlight / a.config.weight ? b : a;
 };
 
 const PICKS: Record<SelectionStrategy, Pick> = {

@@ -9,17 +9,12 @@ export function takeSnapshot(backends: readonly Backend[], now: number): Snapsho
       const state = backend.state(now);
       return {
         ...backend.info,
-        kind: backend.config.kind ?? null,
+        kind: backend.config.adapter?.kind ?? null,
         state,
         until: backend.cooling ? backend.until : null,
         reason: backend.reason,
         consecutiveFailures: backend.consecutiveFailures,
-        inFlight: backend.inFlight,
-        requests: backend.requests,
-        successes: backend.successes,
-        throttles: backend.throttles,
-        errors: backend.errors,
-        lastStatus: backend.lastStatus,
+        ...backend.stats,
       };
     }),
   };

@@ -1,4 +1,4 @@
-import type { BackendKind, FetchFunction } from "./options.js";
+import type { FetchFunction } from "./options.js";
 
 /** A backend's rotation state; see {@link BackendSnapshot.state}. */
 export type BackendState = "available" | "cooling" | "ejected" | "probing";
@@ -22,8 +22,8 @@ export interface BackendSnapshot {
   readonly reason: ThrottleReason | null;
   /** Failures (5xx, network errors, timeouts) in a row; a success resets it. */
   readonly consecutiveFailures: number;
-  /** The backend's API shape, `null` for pass-through. */
-  readonly kind: BackendKind | null;
+  /** Its adapter's `kind`, `null` without an adapter (pass-through). */
+  readonly kind: string | null;
   /** Attempts sent that have not received response headers yet. */
   readonly inFlight: number;
   /** Attempts sent to this backend. */

@@ -9,7 +9,8 @@ export interface BackendInfo {
 /**
  * Why a backend was taken out of rotation: a 429 (`rate-limit`), a 5xx (`server-error`), a rejected fetch
  * (`network-error`), no response headers within `attemptTimeoutMs` (`timeout`), a success that reported no
- * requests or tokens left (`quota`), or a `tokenProvider` that threw (`credentials`).
+ * requests or tokens left (`quota`), or an adapter that could not prepare the
+ * request, such as a token provider that threw (`credentials`).
  */
 export type ThrottleReason = "rate-limit" | "server-error" | "network-error" | "timeout" | "quota" | "credentials";
 

@@ -1,3 +1,5 @@
+import type { BackendAdapter } from "./adapter.js";
+
 /**
  * How a backend is chosen among the available backends of one priority tier:
  * - `"random"`: weighted random (by {@link BackendConfig.weight});
@@ -7,20 +9,6 @@
  */
 export type SelectionStrategy = "random" | "round-robin" | "failover" | "least-inflight";
 
-/**
- * The API shape a backend speaks; requests are translated into it:
- * - `"azure"`: Azure OpenAI deployment URLs, `{url}/openai/deployments/{deployment}/chat/completions?api-version=…`
- *   (`url` is the resource endpoint; APIs that are not deployment-scoped, such as Responses, go to `{url}/openai/v1/…`);
- * - `"azure-v1"`: Azure OpenAI's OpenAI-compatible API, `{url}/openai/v1/chat/completions` with the deployment as `model`;
- * - `"openai"`: api.openai.com and OpenAI-compatible servers, `{url}/chat/completions` where `url` is the base URL
- *   you would give the OpenAI client (`https://api.openai.com/v1`).
- *
- * Without a kind, a backend gets the caller's path as it is (behind its own path prefix).
- */
-export type BackendKind = "azure" | "azure-v1" | "openai";
-
-/** Returns a bearer token, e.g. from `@azure/identity`'s `getBearerTokenProvider`. Called for every attempt; cache inside. */
-export type TokenProvider = () => string | Promise<string>;
 
 /** One backend (an Azure OpenAI resource, an API Management gateway, any OpenAI-compatible server). */
 export interface BackendConfig {
@@ -42,31 +30,20 @@ export interface BackendConfig {
    * (e.g. a per-backend `api-key`). They are sent to this backend only.
    */
   headers?: Record<string, string> | Headers;
-  /** The API shape this backend speaks; see {@link BackendKind}. Needed for `apiKey`, `tokenProvider` and `models`. */
-  kind?: BackendKind;
   /**
-   * This backend's API key, sent the way its kind expects (`api-key` for Azure, `Authorization: Bearer` for OpenAI).
-   * The caller's `api-key` and `Authorization` headers are removed first, so no key reaches a backend it does not belong to.
+   * Shapes each request for this backend (URL, model, credentials). Without one, the backend gets the
+   * caller's request as it is, behind its own origin and path prefix. Made by the factories of
+   * `openai-priority-loadbalancer/providers` (`azure()`, `azureV1()`, `openai()`), or your own.
    */
-  apiKey?: string;
-  /** A bearer token for every attempt (Entra ID); like `apiKey`, replaces the caller's credentials. */
-  tokenProvider?: TokenProvider;
-  /**
-   * The caller's model name → this backend's deployment or model name (the Python seed's `MODEL_ENGINE_MAPPING`).
-   * With a map, the backend serves only the models in it and is skipped for others; without one it serves every
-   * model under the caller's name.
-   */
-  models?: Record<string, string>;
-  /** `api-version` for requests translated into an `"azure"` backend's deployment URLs. Default `"2024-10-21"`. */
-  apiVersion?: string;
+  adapter?: BackendAdapter;
 }
 
 /** A console-like sink for log lines; every method is optional. */
 export interface Logger {
-  debug?(message: string): void;
-  info?(message: string): void;
-  warn?(message: string): void;
-  error?(message: string): void;
+  debug?(message: string, ...details: unknown[]): void;
+  info?(message: string, ...details: unknown[]): void;
+  warn?(message: string, ...details: unknown[]): void;
+  error?(message: string, ...details: unknown[]): void;
 }
 
 /** A WHATWG `fetch`. */

@@ -5,12 +5,8 @@ type TimerHandle = ReturnType<typeof setTimeout>;
  * Deno returns a number and offers `Deno.unrefTimer`, browsers have neither and need neither.
  */
 export function unrefTimer(handle: TimerHandle): void {
-  if (typeof handle === "object" && handle !== null && "unref" in handle) {
-    (handle as { unref(): void }).unref();
-    return;
-  }
-  const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
-  deno?.unrefTimer?.(handle as unknown as number);
+  if (typeof handle === "number") (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(handle);
+  else (handle as { unref?(): void }).unref?.();
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */

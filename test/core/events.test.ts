@@ -68,9 +68,9 @@ describe("events", () => {
   });
 
   it("a listener that throws never breaks a request; the error goes to the logger", async () => {
-    const errors: string[] = [];
+    const errors: unknown[][] = [];
     const { fetch } = fakeBackends({ "https://a.example.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, logger: { error: (line) => errors.push(line) } });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, logger: { error: (...args) => errors.push(args) } });
     lb.on("attempt", () => {
       throw new Error("listener bug");
     });
@@ -79,7 +79,7 @@ describe("events", () => {
     const response = await lb.fetch("https://x/");
     expect(response.status).toBe(200);
     expect(after).toHaveBeenCalledTimes(1);
-    expect(errors).toEqual(["A load balancer event listener threw: Error: listener bug"]);
+    expect(errors).toEqual([["openai-priority-loadbalancer: an event listener threw", new Error("listener bug")]]);
   });
 
   it("event backends are read-only", async () => {

@@ -44,7 +44,7 @@ describe("when every backend is cooling down", () => {
     expect(response.headers.get("retry-after-ms")).toBe("4000");
     expect(await response.json()).toEqual({
       error: {
-        message: "All 3 backends are cooling down or failed for this request; the soonest is back in 4 s.",
+        message: "All 3 backend(s) are cooling down; the soonest is back in 4 s.",
         type: "rate_limit_exceeded",
         param: null,
         code: "all_backends_cooling_down",
@@ -52,8 +52,10 @@ describe("when every backend is cooling down", () => {
     });
     expect(events.map((event) => event.type)).toEqual(["attempt", "throttle", "attempt", "throttle", "attempt", "throttle", "exhausted"]);
     expect(events.at(-1)).toMatchObject({ type: "exhausted", retryAfterMs: 4000, waiting: false, attempt: 3 });
-    expect(lines).toContain("warn Backend eastus is throttling (rate-limit 429) for 4 s, until 2026-11-21T12:00:04.000Z");
-    expect(lines).toContain("warn Request 1: no backend available; soonest retry in 4 s, answering 429");
+    expect(lines).toContain("warn Backend westus is throttling (rate-limit) for 44 s");
+    expect(lines).toContain("warn Backend eastus is throttling (rate-limit) for 4 s");
+    expect(lines).toContain("warn No backend available; soonest retry in 4 s");
+    expect(lines[0]).toBe("info Request 1 to backend westus: POST https://westus.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
 
     eastus.recover();
     await vi.advanceTimersByTimeAsync(3999);
@@ -62,7 +64,7 @@ describe("when every backend is cooling down", () => {
     expect(events.filter((event) => event.type === "recovery")).toEqual([
       { type: "recovery", at: T0 + 4000, backend: { name: "eastus", url: "https://eastus.openai.azure.com", priority: 2, weight: 1 }, downMs: 4000 },
     ]);
-    expect(lines).toContain("info Backend eastus is no longer throttling (out for 4 s)");
+    expect(lines).toContain("info Backend eastus is no longer throttling");
     const again = await lb.fetch(CHAT, { method: "POST", body: "{}" });
     expect(await again.json()).toEqual({ served: "eastus" });
     expect(eastus.hits).toHaveLength(2);

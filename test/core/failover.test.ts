@@ -119,3 +119,20 @@ describe("failover", () => {
     expect(lb.snapshot().backends[0]!.until).toBe(1_040_000);
   });
 });
+
+describe("URLs that are not for the backends", () => {
+  it("data: and blob: URLs go straight to the underlying fetch (the openai SDK probes its fetch with data:,)", async () => {
+    const seen: string[] = [];
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch: async (input) => {
+        seen.push(String(input));
+        return new Response("probe");
+      },
+    });
+    expect(await (await lb.fetch("data:,")).text()).toBe("probe");
+    await lb.fetch(new URL("blob:https://x/123"));
+    expect(seen).toEqual(["data:,", "blob:https://x/123"]);
+    expect(lb.snapshot().backends[0]!.requests).toBe(0);
+  });
+});

@@ -1,6 +1,7 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
+import { azure as azureBackend, openai as openaiBackend } from "../../src/providers/index.js";
 import { backend, HttpResponse, useMsw } from "./msw.js";
 
 const server = useMsw();
@@ -44,8 +45,8 @@ describe("Azure and OpenAI side by side", () => {
     server.use(azure.handler, openai.handler);
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://contoso-eastus.openai.azure.com", kind: "azure", priority: 1, apiKey: "AZURE-KEY", models: { "gpt-4o": "gpt4o-eastus" } },
-        { url: "https://api.openai.com/v1", kind: "openai", priority: 2, apiKey: "sk-OPENAI" },
+        azureBackend({ url: "https://contoso-eastus.openai.azure.com", priority: 1, apiKey: "AZURE-KEY", models: { "gpt-4o": "gpt4o-eastus" } }),
+        openaiBackend({ url: "https://api.openai.com/v1", priority: 2, apiKey: "sk-OPENAI" }),
       ],
     });
     const client = new OpenAI({ apiKey: "caller-key-unused", fetch: lb.fetch, maxRetries: 0 });
@@ -79,8 +80,8 @@ describe("Azure and OpenAI side by side", () => {
     server.use(azure.handler, compat.handler);
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://contoso-eastus.openai.azure.com", kind: "azure", priority: 1 },
-        { url: "https://llm.internal.example.com/v1", kind: "openai", priority: 2, apiKey: "compat-key", models: { "gpt-4o": "llama-3.3-70b" } },
+        azureBackend({ url: "https://contoso-eastus.openai.azure.com", priority: 1 }),
+        openaiBackend({ url: "https://llm.internal.example.com/v1", priority: 2, apiKey: "compat-key", models: { "gpt-4o": "llama-3.3-70b" } }),
       ],
     });
     const client = new AzureOpenAI({ endpoint: "https://contoso-eastus.openai.azure.com", apiKey: "AZURE-CALLER-KEY", apiVersion: "2024-10-21", fetch: lb.fetch, maxRetries: 0 });

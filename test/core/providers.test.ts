@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type BackendConfig, type LoadBalancerEvent } from "../../src/index.js";
+import { azure, azureV1, openai } from "../../src/providers/index.js";
 import { fakeBackends, ok, tooMany, type Received } from "./fixtures.js";
 
 const CALLER_HEADERS = { "content-type": "application/json", "api-key": "CALLER-AZURE-KEY", authorization: "Bearer CALLER-TOKEN" };
@@ -25,7 +26,7 @@ const azureChat = (deployment: string, model = "gpt-4o") =>
 describe("a request reaches each backend in that backend's own shape", () => {
   it("OpenAI-shaped → azure: deployment URL from the model map, api-version added, api-key instead of the caller's credentials", async () => {
     const received = await sentTo(
-      { url: "https://eastus.openai.azure.com", kind: "azure", apiKey: "EASTUS-KEY", models: { "gpt-4o": "gpt4o-prod" } },
+      azure({ url: "https://eastus.openai.azure.com", apiKey: "EASTUS-KEY", models: { "gpt-4o": "gpt4o-prod" } }),
       ...openaiChat("gpt-4o"),
     );
     expect(received.url).toBe("https://eastus.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21");
@@ -35,14 +36,14 @@ describe("a request reaches each backend in that backend's own shape", () => {
   });
 
   it("OpenAI-shaped → azure without a map: the model name is the deployment name; apiVersion is configurable", async () => {
-    const received = await sentTo({ url: "https://eastus.openai.azure.com", kind: "azure", apiVersion: "2025-04-01-preview" }, ...openaiChat("gpt-4o-mini"));
+    const received = await sentTo(azure({ url: "https://eastus.openai.azure.com", apiVersion: "2025-04-01-preview" }), ...openaiChat("gpt-4o-mini"));
     expect(received.url).toBe("https://eastus.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2025-04-01-preview");
     // No credentials of its own: the caller's headers go as they are.
     expect(received.headers.get("api-key")).toBe("CALLER-AZURE-KEY");
   });
 
   it("OpenAI-shaped → azure-v1: /openai/v1 path, model renamed in the body", async () => {
-    const received = await sentTo({ url: "https://swe.openai.azure.com", kind: "azure-v1", apiKey: "SWE-KEY", models: { "gpt-4o": "gpt4o-swe" } }, ...openaiChat("gpt-4o"));
+    const received = await sentTo(azureV1({ url: "https://swe.openai.azure.com", apiKey: "SWE-KEY", models: { "gpt-4o": "gpt4o-swe" } }), ...openaiChat("gpt-4o"));
     expect(received.url).toBe("https://swe.openai.azure.com/openai/v1/chat/completions");
     expect(JSON.parse(received.body)).toEqual({ model: "gpt4o-swe", messages: [] });
     expect(received.headers.get("api-key")).toBe("SWE-KEY");
@@ -50,7 +51,7 @@ describe("a request reaches each backend in that backend's own shape", () => {
   });
 
   it("Azure deployment-shaped → openai: base URL + operation, api-version dropped, model from the body, Bearer key", async () => {
-    const received = await sentTo({ url: "https://api.openai.com/v1", kind: "openai", apiKey: "sk-openai" }, ...azureChat("prod-gpt4o", "gpt-4o"));
+    const received = await sentTo(openai({ url: "https://api.openai.com/v1", apiKey: "sk-openai" }), ...azureChat("prod-gpt4o", "gpt-4o"));
     expect(received.url).toBe("https://api.openai.com/v1/chat/completions");
     expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
     expect(received.headers.get("authorization")).toBe("Bearer sk-openai");
@@ -59,7 +60,7 @@ describe("a request reaches each backend in that backend's own shape", () => {
 
   it("Azure deployment-shaped → openai with a map keyed by the model: the mapped name goes in the body", async () => {
     const received = await sentTo(
-      { url: "https://compat.example.com/v1", kind: "openai", apiKey: "k", models: { "gpt-4o": "llama-3.3-70b" } },
+      openai({ url: "https://compat.example.com/v1", apiKey: "k", models: { "gpt-4o": "llama-3.3-70b" } }),
       ...azureChat("prod-gpt4o", "gpt-4o"),
     );
     expect(received.url).toBe("https://compat.example.com/v1/chat/completions");
@@ -68,14 +69,14 @@ describe("a request reaches each backend in that backend's own shape", () => {
 
   it("Azure deployment-shaped → azure: the deployment is renamed by the map and the caller's api-version is kept", async () => {
     const received = await sentTo(
-      { url: "https://westus.openai.azure.com", kind: "azure", models: { "gpt-4o": "gpt4o-westus" } },
+      azure({ url: "https://westus.openai.azure.com", models: { "gpt-4o": "gpt4o-westus" } }),
       ...azureChat("prod-gpt4o", "gpt-4o"),
     );
     expect(received.url).toBe("https://westus.openai.azure.com/openai/deployments/gpt4o-westus/chat/completions?api-version=2024-10-21");
   });
 
   it("Azure deployment-shaped → azure without a map keeps the caller's deployment", async () => {
-    const received = await sentTo({ url: "https://westus.openai.azure.com", kind: "azure" }, ...azureChat("prod-gpt4o"));
+    const received = await sentTo(azure({ url: "https://westus.openai.azure.com" }), ...azureChat("prod-gpt4o"));
     expect(received.url).toBe("https://westus.openai.azure.com/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21");
   });
 
@@ -86,7 +87,7 @@ describe("a request reaches each backend in that backend's own shape", () => {
     ["speech", "/audio/speech", "/openai/deployments/emb/audio/speech?api-version=2024-10-21"],
     ["responses (not deployment-scoped)", "/responses", "/openai/v1/responses"],
   ])("OpenAI-shaped %s → azure", async (_name, operation, path) => {
-    const received = await sentTo({ url: "https://r.openai.azure.com", kind: "azure", models: { "text-embedding-3-small": "emb" } }, `https://api.openai.com/v1${operation}`, {
+    const received = await sentTo(azure({ url: "https://r.openai.azure.com", models: { "text-embedding-3-small": "emb" } }), `https://api.openai.com/v1${operation}`, {
       body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }),
     });
     expect(received.url).toBe(`https://r.openai.azure.com${path}`);
@@ -97,7 +98,7 @@ describe("a request reaches each backend in that backend's own shape", () => {
     const form = new FormData();
     form.set("model", "whisper-1");
     form.set("file", new File(["RIFF....WAVE"], "hello.wav", { type: "audio/wav" }));
-    const received = await sentTo({ url: "https://api.openai.com/v1", kind: "openai", apiKey: "sk", models: { "whisper-1": "whisper-large-v3" } }, "https://caller.example.com/v1/audio/transcriptions", {
+    const received = await sentTo(openai({ url: "https://api.openai.com/v1", apiKey: "sk", models: { "whisper-1": "whisper-large-v3" } }), "https://caller.example.com/v1/audio/transcriptions", {
       body: form,
       headers: {},
     });
@@ -112,15 +113,15 @@ describe("a request reaches each backend in that backend's own shape", () => {
     const form = new FormData();
     form.set("model", "whisper-1");
     form.set("file", new File(["abc"], "a.wav"));
-    const received = await sentTo({ url: "https://r.openai.azure.com", kind: "azure", models: { "whisper-1": "whisper" } }, "https://caller.example.com/v1/audio/transcriptions", { body: form, headers: {} });
+    const received = await sentTo(azure({ url: "https://r.openai.azure.com", models: { "whisper-1": "whisper" } }), "https://caller.example.com/v1/audio/transcriptions", { body: form, headers: {} });
     expect(received.url).toBe("https://r.openai.azure.com/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21");
   });
 
-  it("paths it cannot translate go only to backends without a kind (the caller's own shape)", async () => {
+  it("paths it cannot translate go only to backends without an adapter (the caller's own shape)", async () => {
     const fake = fakeBackends({ "https://typed.example.com": () => ok(), "https://raw.example.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://typed.example.com/v1", kind: "openai" },
+        openai({ url: "https://typed.example.com/v1" }),
         { url: "https://raw.example.com", priority: 2 },
       ],
       fetch: fake.fetch,
@@ -135,8 +136,8 @@ describe("model maps", () => {
     const fake = fakeBackends({ "https://a.openai.azure.com": () => ok(), "https://b.openai.azure.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://a.openai.azure.com", kind: "azure", models: { "gpt-4o": "gpt4o" } },
-        { url: "https://b.openai.azure.com", kind: "azure", priority: 2, models: { "gpt-4o-mini": "mini" } },
+        azure({ url: "https://a.openai.azure.com", models: { "gpt-4o": "gpt4o" } }),
+        azure({ url: "https://b.openai.azure.com", priority: 2, models: { "gpt-4o-mini": "mini" } }),
       ],
       fetch: fake.fetch,
     });
@@ -147,10 +148,10 @@ describe("model maps", () => {
 
   it("when no backend serves the model, the caller gets a 404 model_not_found at once", async () => {
     const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.openai.azure.com", kind: "azure", models: { "gpt-4o": "x" } }], fetch: fake.fetch });
+    const lb = createLoadBalancer({ backends: [azure({ url: "https://a.openai.azure.com", models: { "gpt-4o": "x" } })], fetch: fake.fetch });
     const response = await lb.fetch(...openaiChat("o3"));
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ error: { code: "model_not_found", param: "model" } });
+    expect(await response.json()).toMatchObject({ error: { code: "model_not_found", type: "invalid_request_error" } });
     expect(fake.received).toHaveLength(0);
   });
 
@@ -158,10 +159,11 @@ describe("model maps", () => {
     const fake = fakeBackends({ "https://a.example.com": () => tooMany({ "retry-after": "5" }), "https://b.example.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://a.example.com/v1", kind: "openai", models: { "gpt-4o": "gpt-4o" } },
-        { url: "https://b.example.com/v1", kind: "openai", models: { other: "other" }, priority: 2 },
+        openai({ url: "https://a.example.com/v1", models: { "gpt-4o": "gpt-4o" } }),
+        openai({ url: "https://b.example.com/v1", models: { other: "other" }, priority: 2 }),
       ],
       fetch: fake.fetch,
+      now: () => 0,
     });
     const response = await lb.fetch(...openaiChat("gpt-4o"));
     expect(response.status).toBe(429);
@@ -179,9 +181,9 @@ describe("per-backend credentials", () => {
     });
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://a.openai.azure.com", kind: "azure", apiKey: "KEY-A" },
-        { url: "https://b.openai.azure.com", kind: "azure-v1", apiKey: "KEY-B", priority: 2 },
-        { url: "https://api.openai.com/v1", kind: "openai", apiKey: "sk-C", priority: 3 },
+        azure({ url: "https://a.openai.azure.com", apiKey: "KEY-A" }),
+        azureV1({ url: "https://b.openai.azure.com", apiKey: "KEY-B", priority: 2 }),
+        openai({ url: "https://api.openai.com/v1", apiKey: "sk-C", priority: 3 }),
       ],
       fetch: fake.fetch,
     });
@@ -198,7 +200,7 @@ describe("per-backend credentials", () => {
     let issued = 0;
     const tokenProvider = vi.fn(async () => `entra-token-${++issued}`);
     const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.openai.azure.com", kind: "azure", tokenProvider }], fetch: fake.fetch });
+    const lb = createLoadBalancer({ backends: [azure({ url: "https://a.openai.azure.com", tokenProvider })], fetch: fake.fetch });
     await lb.fetch(...azureChat("gpt-4o"));
     await lb.fetch(...azureChat("gpt-4o"));
     expect(fake.received.map((r) => [r.headers.get("authorization"), r.headers.get("api-key")])).toEqual([
@@ -211,8 +213,8 @@ describe("per-backend credentials", () => {
     const fake = fakeBackends({ "https://b.openai.azure.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [
-        { url: "https://a.openai.azure.com", kind: "azure", tokenProvider: () => Promise.reject(new Error("AADSTS700016")) },
-        { url: "https://b.openai.azure.com", kind: "azure", apiKey: "KEY-B", priority: 2 },
+        azure({ url: "https://a.openai.azure.com", tokenProvider: () => Promise.reject(new Error("AADSTS700016")) }),
+        azure({ url: "https://b.openai.azure.com", apiKey: "KEY-B", priority: 2 }),
       ],
       fetch: fake.fetch,
     });
@@ -223,13 +225,19 @@ describe("per-backend credentials", () => {
     expect(fake.received.map((r) => r.url.split("/")[2])).toEqual(["b.openai.azure.com"]);
   });
 
-  it("validation: credentials and maps need a kind; one credential per backend", () => {
-    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", apiKey: "k" }] })).toThrow(/backends\[0\]\.kind must be set when apiKey is/);
-    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", models: { a: "b" } }] })).toThrow(/backends\[0\]\.kind must be set when models is/);
-    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", kind: "azure", apiKey: "k", tokenProvider: () => "t" }] })).toThrow(
-      /backends\[0\]\.apiKey must be left out when tokenProvider is set/,
-    );
-    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", kind: "aoai" as never }] })).toThrow(/backends\[0\]\.kind must be one of azure, azure-v1, openai, got "aoai"/);
-    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", kind: "azure", models: { a: "" } }] })).toThrow(/backends\[0\]\.models\["a"\] must be a non-empty string/);
+  it("validation names the factory, the field and the value", () => {
+    expect(() => azure({ url: "https://a.example.com", apiKey: "k", tokenProvider: () => "t" })).toThrow(/azure\(\) apiKey must be left out when tokenProvider is set/);
+    expect(() => azureV1({ url: "https://a.example.com", models: { a: "" } })).toThrow(/azureV1\(\) models\["a"\] must be a non-empty string, got ""/);
+    expect(() => openai({ url: "https://a.example.com", apiKey: "" })).toThrow(/openai\(\) apiKey must be a non-empty string/);
+    expect(() => openai({ url: "https://a.example.com", tokenProvider: "token" as never })).toThrow(/openai\(\) tokenProvider must be a function, got "token"/);
+    expect(() => azure({ url: "https://a.example.com", apiVersion: "" })).toThrow(/azure\(\) apiVersion must be a non-empty string/);
+    // The backend's own fields are still validated by createLoadBalancer.
+    expect(() => createLoadBalancer({ backends: [azure({ url: "https://a.example.com", weight: 0 })] })).toThrow(/backends\[0\]\.weight must be a finite number > 0, got 0/);
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", adapter: {} as never }] })).toThrow(/backends\[0\]\.adapter must be a BackendAdapter/);
+  });
+
+  it("the snapshot names each backend's kind", () => {
+    const lb = createLoadBalancer({ backends: [azure({ url: "https://a.example.com" }), openai({ url: "https://b.example.com/v1" }), { url: "https://c.example.com" }] });
+    expect(lb.snapshot().backends.map((backend) => backend.kind)).toEqual(["azure", "openai", null]);
   });
 });

@@ -1,0 +1,67 @@
+import type { AdapterRequest, AttemptTarget, BackendAdapter } from "../types/adapter.js";
+import { DEPLOYMENT_SCOPED, shapeOf, withBodyModel, type CallShape } from "./call.js";
+import type { ProviderKind, ResolvedProvider } from "./options.js";
+
+function mappedModel(provider: ResolvedProvider, shape: CallShape): string | undefined {
+  if (shape.model === undefined) return undefined;
+  return provider.models === undefined ? shape.model : provider.models.get(shape.model);
+}
+
+function query(shape: CallShape, apiVersion: string | undefined): string {
+  const params = new URLSearchParams(shape.query);
+  if (apiVersion === undefined) params.delete("api-version");
+  else if (!params.has("api-version")) params.set("api-version", apiVersion);
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+function credentials(kind: ProviderKind, provider: ResolvedProvider, init: RequestInit, token: string | undefined): HeadersInit | undefined {
+  if (provider.apiKey === undefined && token === undefined) return init.headers;
+  const headers = new Headers(init.headers);
+  // The caller's key belongs to the caller's endpoint: it must never reach this backend.
+  headers.delete("api-key");
+  headers.delete("authorization");
+  if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
+  else if (kind === "openai") headers.set("authorization", `Bearer ${provider.apiKey}`);
+  else headers.set("api-key", provider.apiKey!);
+  return headers;
+}
+
+/** The URL and body of a request in `kind`'s shape (credentials aside). */
+function shaped(kind: ProviderKind, provider: ResolvedProvider, request: AdapterRequest, base: string): { url: string; body: RequestInit["body"] } {
+  const shape = shapeOf(request);
+  const model = mappedModel(provider, shape);
+  const { body } = request.init;
+  if (kind === "azure" && (shape.style === "deployment" || DEPLOYMENT_SCOPED.test(shape.rest))) {
+    // Without a model map, a deployment-shaped call keeps its own deployment name.
+    const deployment = provider.models === undefined && shape.deployment !== undefined ? shape.deployment : model!;
+    const search = shape.style === "deployment" ? shape.query : query(shape, provider.apiVersion);
+    return { url: `${base}/openai/deployments/${encodeURIComponent(deployment)}${shape.rest}${search}`, body };
+  }
+  const root = kind === "openai" ? base : `${base}/openai/v1`;
+  const search = shape.style === "deployment" ? query(shape, undefined) : shape.query;
+  return { url: root + shape.rest + search, body: model === undefined ? body : withBodyModel(body, model) };
+}
+
+/** The adapter for one backend of `kind`. */
+export function createAdapter(kind: ProviderKind, provider: ResolvedProvider): BackendAdapter {
+  return {
+    kind,
+    accepts(request) {
+      const shape = shapeOf(request);
+      if (shape.style === "other") return false;
+      if (provider.models !== undefined && mappedModel(provider, shape) === undefined) return false;
+      // Into a deployment URL the model's name must come from somewhere.
+      return !(shape.style === "openai" && kind === "azure" && DEPLOYMENT_SCOPED.test(shape.rest) && shape.model === undefined);
+    },
+    target(request, base) {
+      const { url, body } = shaped(kind, provider, request, base);
+      const build = (token: string | undefined): AttemptTarget => {
+        const headers = credentials(kind, provider, request.init, token);
+        return headers === request.init.headers && body === request.init.body ? { url, init: request.init } : { url, init: { ...request.init, headers, body } };
+      };
+      const { tokenProvider } = provider;
+      return tokenProvider === undefined ? build(undefined) : Promise.resolve(tokenProvider()).then(build);
+    },
+  };
+}

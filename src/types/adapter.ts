@@ -1,0 +1,30 @@
+/** A request as an adapter sees it: read once, the same object for every attempt of one call. */
+export interface AdapterRequest {
+  /** Path and query of the caller's URL, e.g. `/openai/deployments/d/chat/completions?api-version=v`. */
+  readonly pathAndQuery: string;
+  readonly method: string;
+  /** The caller's init, with a body that can be sent again (never a one-shot stream). */
+  readonly init: RequestInit;
+}
+
+/** Where one attempt goes and what it carries. */
+export interface AttemptTarget {
+  readonly url: string;
+  readonly init: RequestInit;
+}
+
+/**
+ * Shapes requests for one backend: the seam where API dialects (Azure deployments, OpenAI-style
+ * APIs) live, outside the core. `openai-priority-loadbalancer/providers` has the ready-made ones.
+ */
+export interface BackendAdapter {
+  /** A short name for snapshots and dashboards, e.g. `"azure"`. */
+  readonly kind: string;
+  /** Can this backend take the request at all (its API can express it, it serves the model)? Checked before it is chosen. */
+  accepts(request: AdapterRequest): boolean;
+  /**
+   * The attempt for this backend. `base` is the backend's origin and path prefix, without a trailing slash.
+   * May be async (a token provider); if it throws, the backend cools down (`credentials`) and the request fails over.
+   */
+  target(request: AdapterRequest, base: string): AttemptTarget | Promise<AttemptTarget>;
+}
