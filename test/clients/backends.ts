@@ -1,15 +1,7 @@
 import { http, HttpResponse } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll } from "vitest";
 
-/** An msw server for one test file: an unhandled request fails the test; handlers reset after each test. */
-export function useBackends(): ReturnType<typeof setupServer> {
-  const server = setupServer();
-  beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-  afterEach(() => server.resetHandlers());
-  afterAll(() => server.close());
-  return server;
-}
+/** An msw server for one test file (see test/support/msw.ts). */
+export { useMsw as useBackends } from "../support/msw.js";
 
 /** One request as a simulated backend received it. */
 export interface Hit {

@@ -1,15 +1,4 @@
 import { http, HttpResponse, type HttpResponseResolver } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll } from "vitest";
-
-/** An msw server for the test file: unhandled requests fail the test, handlers reset after each test. */
-export function useMsw(): ReturnType<typeof setupServer> {
-  const server = setupServer();
-  beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-  afterEach(() => server.resetHandlers());
-  afterAll(() => server.close());
-  return server;
-}
 
 /** What one simulated backend received. */
 export interface Hit {
@@ -33,3 +22,4 @@ export function backend(origin: string, resolver: HttpResponseResolver) {
 }
 
 export { http, HttpResponse };
+export { useMsw } from "../support/msw.js";
