@@ -1,3 +1,4 @@
+import type { AttemptTarget } from "../types/adapter.js";
 import type { ThrottleReason } from "../types/events.js";
 import { sleep } from "../utils/timers.js";
 import type { Backend } from "./backend.js";
@@ -6,9 +7,8 @@ import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
-import type { AttemptTarget as Target } from "../types/adapter.js";
-import { targetFor } from "./target.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
+import { targetFor } from "./target.js";
 
 /** What the attempt loop works with; one per balancer. */
 export interface BalancerContext {
@@ -25,6 +25,19 @@ function failureReason(status: number): ThrottleReason | undefined {
   return status >= 500 ? "server-error" : undefined;
 }
 
+/** A request's bookkeeping, shared by the loop's steps. */
+interface Call {
+  readonly context: BalancerContext;
+  readonly request: PreparedRequest;
+  readonly requestId: number;
+  attempt: number;
+}
+
+/** The fields every event about one attempt of this request carries. */
+function about(call: Call, backend: Backend, at: number) {
+  return { at, requestId: call.requestId, attempt: call.attempt, backend: backend.info };
+}
+
 type Outcome = { response: Response } | { failed: "network-error" | "timeout" | "credentials" };
 
 /** Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome. */
@@ -32,7 +45,7 @@ async function send(call: Call, backend: Backend, now: number): Promise<Outcome>
   const { context, request } = call;
   const { signal } = request;
   const { fetch, attemptTimeoutMs } = context.options;
-  let target: Target;
+  let target: AttemptTarget;
   try {
     const routed = targetFor(backend.config, request);
     target = routed instanceof Promise ? await routed : routed;
@@ -74,19 +87,6 @@ function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefine
   const tokensReset = tokensOut ? parseDuration(headers.get("x-ratelimit-reset-tokens")) : undefined;
   if (requestsReset === undefined && tokensReset === undefined) return defaultMs;
   return Math.max(requestsReset ?? 0, tokensReset ?? 0);
-}
-
-/** A request's bookkeeping, shared by the loop's steps. */
-interface Call {
-  readonly context: BalancerContext;
-  readonly request: PreparedRequest;
-  readonly requestId: number;
-  attempt: number;
-}
-
-/** The fields every event about one attempt of this request carries. */
-function about(call: Call, backend: Backend, at: number) {
-  return { at, requestId: call.requestId, attempt: call.attempt, backend: backend.info };
 }
 
 function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: number, status?: number): void {
