@@ -70,7 +70,9 @@ export function targets(figures: {
   for (const s of figures.capacity?.filter((summary) => summary.mode === "balancer") ?? []) {
     const key = `capacity ${s.scenario}/${s.setting}`;
     if (s.capacitySuffices) out[`${key}: every request succeeds (every run)`] = `${yesNo(s.worstSuccessRate === 1)} (worst ${s.worstSuccessRate})`;
-    out[`${key}: time efficiency >= 0.95`] = `${yesNo(s.timeEfficiency >= 0.95)} (${s.timeEfficiency})`;
+    // A run that gives up early can look fast: the time target counts only when every request succeeded.
+    const efficient = s.timeEfficiency >= 0.95 && s.worstSuccessRate === 1;
+    out[`${key}: time efficiency >= 0.95 with all succeeding`] = `${yesNo(efficient)} (${s.timeEfficiency}, capacity use ${s.capacityUse})`;
     out[`${key}: tier 1 serves all it can`] = `${yesNo(s.tier1Use >= 1)} (${s.tier1Use})`;
   }
   if (figures.memory) {
