@@ -26,7 +26,8 @@ export function describe(event: LoadBalancerEvent): string {
       return `#${event.requestId} ${event.backend.name} cooling ${countdownLabel(event.until, event.at)}: ${reasonLabel(event.reason)}${status}${ejected}`;
     }
     case "recovery":
-      return `${event.backend.name} cooldown over after ${countdownLabel(event.at, event.at - event.downMs)}, probing`;
+      // After a failure a probe follows (its own event says how it went); after a 429 the backend is simply back.
+      return `${event.backend.name} cooldown over after ${countdownLabel(event.at, event.at - event.downMs)}`;
     case "probe":
       return `#${event.requestId} probe of ${event.backend.name} ${event.success ? "succeeded: back in rotation" : "failed"}`;
     case "exhausted":

@@ -19,6 +19,13 @@ export interface BalancerContext {
   lastRequestId: number;
 }
 
+/**
+ * A recovery this close is waited for whatever `maxWaitMs` says: a synthetic 429 asking for a few
+ * milliseconds would make the OpenAI SDK spend one of its retries on nothing (429s of one window
+ * arriving a little late push a deadline back by just that much).
+ */
+const SHORT_WAIT_MS = 50;
+
 /** 429 and 5xx take the backend out of rotation and the request on to the next one; every other status is the caller's. */
 function failureReason(status: number): ThrottleReason | undefined {
   if (status === 429) return "rate-limit";
@@ -80,13 +87,15 @@ async function send(call: Call, backend: Backend, now: number): Promise<Outcome>
  * Where the headers are unreadable (browsers, CORS) this simply never triggers.
  */
 function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefined {
-  const requestsOut = headers.get("x-ratelimit-remaining-requests")?.trim() === "0";
-  const tokensOut = headers.get("x-ratelimit-remaining-tokens")?.trim() === "0";
-  if (!requestsOut && !tokensOut) return undefined;
-  const requestsReset = requestsOut ? parseDuration(headers.get("x-ratelimit-reset-requests")) : undefined;
-  const tokensReset = tokensOut ? parseDuration(headers.get("x-ratelimit-reset-tokens")) : undefined;
-  if (requestsReset === undefined && tokensReset === undefined) return defaultMs;
-  return Math.max(requestsReset ?? 0, tokensReset ?? 0);
+  let spent = false;
+  let reset = -1; // the later reset of the spent limits; -1 while none was said
+  for (const limit of ["requests", "tokens"]) {
+    if (headers.get(`x-ratelimit-remaining-${limit}`)?.trim() !== "0") continue;
+    spent = true;
+    reset = Math.max(reset, parseDuration(headers.get(`x-ratelimit-reset-${limit}`)) ?? -1);
+  }
+  if (!spent) return undefined;
+  return reset < 0 ? defaultMs : reset;
 }
 
 function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: number, status?: number): void {
@@ -129,7 +138,7 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
     if (backend === undefined) {
       const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
       if (retryAfterMs === undefined) return unservableResponse();
-      const waiting = retryAfterMs > 0 && retryAfterMs <= options.maxWaitMs - waitedMs;
+      const waiting = retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
       if (events.active) events.emit({ type: "exhausted", at: now, requestId: call.requestId, attempt: call.attempt, retryAfterMs, waiting });
       if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
       await sleep(retryAfterMs, signal);

@@ -19,7 +19,8 @@ export interface Cooldown {
 
 /**
  * A backend's live state. In rotation → (429, 5xx, error) cooling or ejected → (deadline passes)
- * probing: one request at a time tries it → (success) in rotation, or (failure) cooling again.
+ * back in rotation after a 429; after a failure, probing: one request at a time tries it →
+ * (success) in rotation, or (failure) cooling again.
  */
 export class Backend {
   readonly config: ResolvedBackend;
@@ -149,7 +150,10 @@ export class Backend {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.cooling = false;
-    this.probing = true;
+    // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
+    // was failing has promised nothing and is tried by one request before it takes the load again.
+    if (FAILURES.has(this.reason!)) this.probing = true;
+    else this.reason = null;
     this.#onRecover(this, now - this.#since, now);
   }
 }

@@ -11,7 +11,7 @@ function errorResponse(status: number, message: string, type: string, code: stri
 export function exhaustedResponse(retryAfterMs: number, backendCount: number): Response {
   const ms = Math.ceil(retryAfterMs);
   const seconds = Math.ceil(ms / 1000);
-  const message = `All ${backendCount} backend(s) are cooling down; the soonest is back in ${seconds} s.`;
+  const message = `All ${backendCount} backend(s) are cooling down; retry in ${seconds} s.`;
   return errorResponse(429, message, "rate_limit_exceeded", "all_backends_cooling_down", {
     "retry-after": String(seconds),
     "retry-after-ms": String(ms),

@@ -6,7 +6,7 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 /** Writes the Python package's log lines through the events, so a balancer without a logger does no logging work. */
 export function attachLogger(events: Emitter, logger: Logger): void {
   events.on("*", (event) => {
-    if (event.type === "attempt") logger.info?.(`Request ${event.requestId} to backend ${event.backend.name}: ${event.method} ${event.url}`);
+    if (event.type === "attempt") logger.info?.(`Sending request ${event.requestId} to ${event.url}`);
     if (event.type === "throttle") logger.warn?.(`Backend ${event.backend.name} is throttling (${event.reason}) for ${seconds(event.cooldownMs)}`);
     if (event.type === "recovery") logger.info?.(`Backend ${event.backend.name} is no longer throttling`);
     if (event.type === "exhausted") logger.warn?.(`No backend available; soonest retry in ${seconds(event.retryAfterMs)}`);

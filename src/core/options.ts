@@ -50,7 +50,7 @@ function duration(field: string, value: unknown, fallback: number | undefined): 
 
 function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
   const at = `backends[${index}]`;
-  if (config === null || typeof config !== "object") fail(at, config, "an object with a url");
+  if (config === null || typeof config !== "object") fail(at, config, "an object");
   let url: URL | undefined;
   try {
     url = new URL(config.url);

@@ -88,6 +88,9 @@ export function createSelector(backends: readonly Backend[], strategy: Selection
   };
 }
 
+/** What a caller is told to wait while the only way in is a probe already in flight: its outcome is not known yet. */
+const PROBE_RETRY_MS = 1000;
+
 /**
  * Time until the soonest backend that can take the request is back in rotation (0 if one is in
  * rotation now); `undefined` when no backend can take it at all.
@@ -96,7 +99,7 @@ export function soonestRecoveryMs(backends: readonly Backend[], now: number, req
   let soonest: number | undefined;
   for (const backend of backends) {
     if (!accepts(backend.config, request)) continue;
-    const wait = backend.isAvailable(now) || !backend.cooling ? 0 : backend.until - now;
+    const wait = backend.isAvailable(now) ? 0 : backend.cooling ? backend.until - now : PROBE_RETRY_MS;
     soonest = soonest === undefined ? wait : Math.min(soonest, wait);
   }
   return soonest === undefined ? undefined : Math.max(0, soonest);

@@ -44,7 +44,7 @@ describe("when every backend is cooling down", () => {
     expect(response.headers.get("retry-after-ms")).toBe("4000");
     expect(await response.json()).toEqual({
       error: {
-        message: "All 3 backend(s) are cooling down; the soonest is back in 4 s.",
+        message: "All 3 backend(s) are cooling down; retry in 4 s.",
         type: "rate_limit_exceeded",
         param: null,
         code: "all_backends_cooling_down",
@@ -55,7 +55,7 @@ describe("when every backend is cooling down", () => {
     expect(lines).toContain("warn Backend westus is throttling (rate-limit) for 44 s");
     expect(lines).toContain("warn Backend eastus is throttling (rate-limit) for 4 s");
     expect(lines).toContain("warn No backend available; soonest retry in 4 s");
-    expect(lines[0]).toBe("info Request 1 to backend westus: POST https://westus.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+    expect(lines[0]).toBe("info Sending request 1 to https://westus.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
 
     eastus.recover();
     await vi.advanceTimersByTimeAsync(3999);

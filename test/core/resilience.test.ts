@@ -75,12 +75,12 @@ describe("single-probe recovery", () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
   afterEach(() => vi.useRealTimers());
 
-  it("when a cooldown ends one request probes the backend; the others keep going elsewhere until the probe succeeds", async () => {
+  it("when a failing backend's cooldown ends one request probes it; the others keep going elsewhere until the probe succeeds", async () => {
     let throttled = true;
     let answerProbe!: () => void;
     const fetch: FetchFunction = async (input) => {
       if (!String(input).startsWith("https://ptu.")) return ok({}, { headers: { "x-host": "paygo" } });
-      if (throttled) return new Response(null, { status: 429, headers: { "retry-after": "1" } });
+      if (throttled) return new Response(null, { status: 503, headers: { "retry-after": "1" } });
       await new Promise<void>((resolve) => (answerProbe = resolve));
       return ok({}, { headers: { "x-host": "ptu" } });
     };
@@ -125,7 +125,7 @@ describe("single-probe recovery", () => {
     let throttled = true;
     const fetch: FetchFunction = (input, init) =>
       throttled
-        ? Promise.resolve(new Response(null, { status: 429, headers: { "retry-after": "1" } }))
+        ? Promise.resolve(new Response(null, { status: 502, headers: { "retry-after": "1" } }))
         : new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)));
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch });
     await lb.fetch("https://x/");
@@ -136,7 +136,68 @@ describe("single-probe recovery", () => {
     await vi.waitFor(() => expect(lb.snapshot().backends[0]!.inFlight).toBe(1));
     controller.abort();
     await expect(probe).rejects.toMatchObject({ name: "AbortError" });
-    expect(lb.snapshot().backends[0]).toMatchObject({ state: "probing", inFlight: 0, consecutiveFailures: 0 });
+    expect(lb.snapshot().backends[0]).toMatchObject({ state: "probing", inFlight: 0, consecutiveFailures: 1 });
+  });
+});
+
+describe("after a 429", () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
+  afterEach(() => vi.useRealTimers());
+
+  it("a backend whose retry-after has passed is back in full rotation at once, without a probe", async () => {
+    let throttled = true;
+    const gates: Array<() => void> = [];
+    const fetch: FetchFunction = (input) => {
+      if (!String(input).startsWith("https://ptu.")) return Promise.resolve(ok({}, { headers: { "x-host": "paygo" } }));
+      if (throttled) return Promise.resolve(new Response(null, { status: 429, headers: { "retry-after": "1" } }));
+      return new Promise((resolve) => gates.push(() => resolve(ok({}, { headers: { "x-host": "ptu" } }))));
+    };
+    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }], fetch });
+    await lb.fetch("https://x/");
+    throttled = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lb.snapshot().backends[0]).toMatchObject({ state: "available", reason: null });
+    // Its window has reset: every request goes to it at once, none is held back for a probe.
+    const pending = [lb.fetch("https://x/"), lb.fetch("https://x/"), lb.fetch("https://x/")];
+    await vi.waitFor(() => expect(gates).toHaveLength(3));
+    for (const open of gates) open();
+    expect((await Promise.all(pending)).map(host)).toEqual(["ptu", "ptu", "ptu"]);
+  });
+});
+
+describe("what the caller is told while no backend is free", () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
+  afterEach(() => vi.useRealTimers());
+
+  it("while the only backend's probe is in flight, the synthetic 429 asks for a real wait, not 0", async () => {
+    let failing = true;
+    const gates: Array<() => void> = [];
+    const fetch: FetchFunction = () =>
+      failing ? Promise.resolve(new Response(null, { status: 500 })) : new Promise((resolve) => gates.push(() => resolve(ok())));
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, defaultCooldownMs: 1000 });
+    await lb.fetch("https://x/");
+    failing = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    const probe = lb.fetch("https://x/");
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    const other = await lb.fetch("https://x/");
+    expect(other.status).toBe(429);
+    expect(other.headers.get("retry-after-ms")).toBe("1000");
+    gates[0]!();
+    expect((await probe).status).toBe(200);
+  });
+
+  it("a recovery due within 50 ms is waited for inside the balancer instead of answered with a 429", async () => {
+    let calls = 0;
+    const fetch: FetchFunction = async () => (++calls === 1 ? new Response(null, { status: 429, headers: { "retry-after-ms": "30" } }) : ok());
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch });
+    const exhausted: Array<{ retryAfterMs: number; waiting: boolean }> = [];
+    lb.on("exhausted", ({ retryAfterMs, waiting }) => exhausted.push({ retryAfterMs, waiting }));
+    const pending = lb.fetch("https://x/");
+    await vi.advanceTimersByTimeAsync(30);
+    expect((await pending).status).toBe(200);
+    expect(exhausted).toEqual([{ retryAfterMs: 30, waiting: true }]);
+    expect(calls).toBe(2);
   });
 });
 

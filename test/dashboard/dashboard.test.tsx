@@ -67,12 +67,22 @@ describe("tiers and states", () => {
     advance(5000);
     expect(mounted.text(`${row} .countdown`)).toBe("24 s");
 
-    // The cooldown ends: no countdown, the core probes the backend with the next request.
+    // The cooldown ends: no countdown; after a 429 the backend is back in rotation at once.
     advance(24_000);
-    expect(mounted.get(row).dataset.state).toBe("probing");
+    expect(mounted.get(row).dataset.state).toBe("available");
     expect(mounted.all(`${row} .countdown`)).toHaveLength(0);
-    expect(mounted.text(".log li:first-child .text")).toBe("ptu cooldown over after 30 s, probing");
+    expect(mounted.text(".log li:first-child .text")).toBe("ptu cooldown over after 30 s");
+  });
 
+  it("shows a failing backend probing once its cooldown ends, and back in rotation when the probe succeeds", async () => {
+    const lb = createLoadBalancer({ backends, fetch: scriptedFetch({ "ptu.example": [serverError()] }), random: () => 0, defaultCooldownMs: 10_000 });
+    mounted = mount(lb);
+    await lb.fetch("https://ptu.example/openai/chat", { method: "POST", body: "{}" });
+    nextFrame();
+    const row = '[data-backend="ptu"]';
+    expect(mounted.get(row).dataset.state).toBe("cooling");
+    advance(10_000);
+    expect(mounted.get(row).dataset.state).toBe("probing");
     await lb.fetch("https://ptu.example/openai/chat", { method: "POST", body: "{}" });
     nextFrame();
     expect(mounted.get(row).dataset.state).toBe("available");
