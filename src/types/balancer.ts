@@ -12,8 +12,8 @@ export interface BackendSnapshot {
   readonly weight: number;
   /**
    * `available`: in rotation; `cooling`: out of rotation until `until`; `ejected`: cooling after
-   * `failureThreshold` failures in a row, with an escalating cooldown; `probing`: the cooldown is over
-   * and one request at a time tries it until one succeeds.
+   * `failureThreshold` failures in a row, with an escalating cooldown; `probing`: a failure's cooldown
+   * is over and one request at a time tries it until one succeeds.
    */
   readonly state: BackendState;
   /** When a cooling backend returns to rotation, epoch ms; `null` while available. */

@@ -60,7 +60,10 @@ export interface ThrottleEvent extends RequestEvent {
   readonly ejected: boolean;
 }
 
-/** A backend's cooldown has ended: it takes one probe request, and is back in full rotation when that succeeds. */
+/**
+ * A backend's cooldown has ended. After a 429 or a spent quota it is back in rotation; after a failure
+ * it takes one probe request at a time, and is back in full rotation when one succeeds.
+ */
 export interface RecoveryEvent extends BaseEvent {
   readonly type: "recovery";
   readonly backend: BackendInfo;
