@@ -11,7 +11,15 @@ export function printStub(results: readonly StubOverheadResult[]): void {
   printTable(
     "1a. Overhead per request, in-process stub fetch (medians of alternating rounds)",
     ["backends", "listener", "attempt timeout", "direct ns", "balancer ns", "added ns", "ratio"],
-    results.map((r) => [r.backends, r.listeners ? "yes" : "no", r.attemptTimeout ? "yes" : "no", r.directNsPerRequest, r.balancerNsPerRequest, r.addedNsPerRequest, r.timeRatio]),
+    results.map((r) => [
+      r.backends,
+      r.listeners ? "yes" : "no",
+      r.attemptTimeout ? "yes" : "no",
+      r.directNsPerRequest,
+      r.balancerNsPerRequest,
+      r.addedNsPerRequest,
+      r.timeRatio,
+    ]),
   );
 }
 
@@ -20,7 +28,14 @@ export function printLoopback(result: LoopbackResult): void {
   printTable(
     `1b. Loopback HTTP throughput, ${result.concurrency} in flight (medians of ${result.rounds} alternating rounds of ${result.requestsPerRound})`,
     ["direct req/s", "balancer req/s", "balancer/direct", "round ratios min..max"],
-    [[result.directRequestsPerSecond, result.balancerRequestsPerSecond, result.throughputRatio, `${Math.min(...result.roundRatios)}..${Math.max(...result.roundRatios)}`]],
+    [
+      [
+        result.directRequestsPerSecond,
+        result.balancerRequestsPerSecond,
+        result.throughputRatio,
+        `${Math.min(...result.roundRatios)}..${Math.max(...result.roundRatios)}`,
+      ],
+    ],
   );
 }
 
@@ -28,7 +43,21 @@ export function printLoopback(result: LoopbackResult): void {
 export function printCapacity(summaries: readonly CapacitySummary[]): void {
   printTable(
     "2. Capacity use under overload, real OpenAI SDK (maxRetries 2), medians of repeated runs",
-    ["scn", "headers", "mode", "success", "worst", "time eff", "cap use", "wasted/ok", "tier1 use", "p50 ms", "p99 ms", "wall ms", "ideal ms"],
+    [
+      "scn",
+      "headers",
+      "mode",
+      "success",
+      "worst",
+      "time eff",
+      "cap use",
+      "wasted/ok",
+      "tier1 use",
+      "p50 ms",
+      "p99 ms",
+      "wall ms",
+      "ideal ms",
+    ],
     summaries.map((s) => [
       s.scenario,
       s.setting === "retry-after" ? "A retry-after" : "B x-ratelimit-reset",
@@ -51,8 +80,32 @@ export function printCapacity(summaries: readonly CapacitySummary[]): void {
 export function printMemory(result: MemoryResult): void {
   printTable(
     `3. Memory and timers, ${result.requests.toLocaleString("en")} requests through the stub (child process)`,
-    ["heap growth MiB", "before yield MiB", "req ns @50k", "req ns @1M", "ratio", "snapshot ns @50k", "snapshot ns @1M", "ratio", "abort listeners left", "exit after ms"],
-    [[result.heapGrowthMiB, result.heapGrowthBeforeYieldMiB, result.requestNsAt50k, result.requestNsAt1M, result.requestCostRatio, result.snapshotNsAt50k, result.snapshotNsAt1M, result.snapshotCostRatio, result.abortListenersLeft, result.exitedByItself ? result.exitAfterMs : "did not exit"]],
+    [
+      "heap growth MiB",
+      "before yield MiB",
+      "req ns @50k",
+      "req ns @1M",
+      "ratio",
+      "snapshot ns @50k",
+      "snapshot ns @1M",
+      "ratio",
+      "abort listeners left",
+      "exit after ms",
+    ],
+    [
+      [
+        result.heapGrowthMiB,
+        result.heapGrowthBeforeYieldMiB,
+        result.requestNsAt50k,
+        result.requestNsAt1M,
+        result.requestCostRatio,
+        result.snapshotNsAt50k,
+        result.snapshotNsAt1M,
+        result.snapshotCostRatio,
+        result.abortListenersLeft,
+        result.exitedByItself ? result.exitAfterMs : "did not exit",
+      ],
+    ],
   );
 }
 
@@ -65,21 +118,30 @@ export function targets(figures: {
 }): Record<string, string> {
   const out: Record<string, string> = {};
   const ten = figures.stub?.find((r) => r.backends === 10 && !r.listeners && !r.attemptTimeout);
-  if (ten) out["stub overhead <= 2 us at 10 backends"] = `${yesNo(ten.addedNsPerRequest <= 2000)} (${ten.addedNsPerRequest} ns)`;
-  if (figures.loopback) out["loopback throughput >= 0.98 of direct"] = `${yesNo(figures.loopback.throughputRatio >= 0.98)} (${figures.loopback.throughputRatio})`;
+  if (ten)
+    out["stub overhead <= 2 us at 10 backends"] =
+      `${yesNo(ten.addedNsPerRequest <= 2000)} (${ten.addedNsPerRequest} ns)`;
+  if (figures.loopback)
+    out["loopback throughput >= 0.98 of direct"] =
+      `${yesNo(figures.loopback.throughputRatio >= 0.98)} (${figures.loopback.throughputRatio})`;
   for (const s of figures.capacity?.filter((summary) => summary.mode === "balancer") ?? []) {
     const key = `capacity ${s.scenario}/${s.setting}`;
-    if (s.capacitySuffices) out[`${key}: every request succeeds (every run)`] = `${yesNo(s.worstSuccessRate === 1)} (worst ${s.worstSuccessRate})`;
+    if (s.capacitySuffices)
+      out[`${key}: every request succeeds (every run)`] =
+        `${yesNo(s.worstSuccessRate === 1)} (worst ${s.worstSuccessRate})`;
     // A run that gives up early can look fast: the time target counts only when every request succeeded.
     const efficient = s.timeEfficiency >= 0.95 && s.worstSuccessRate === 1;
-    out[`${key}: time efficiency >= 0.95 with all succeeding`] = `${yesNo(efficient)} (${s.timeEfficiency}, capacity use ${s.capacityUse})`;
+    out[`${key}: time efficiency >= 0.95 with all succeeding`] =
+      `${yesNo(efficient)} (${s.timeEfficiency}, capacity use ${s.capacityUse})`;
     out[`${key}: tier 1 serves all it can`] = `${yesNo(s.tier1Use >= 1)} (${s.tier1Use})`;
   }
   if (figures.memory) {
     const m = figures.memory;
     out["memory: heap growth < 5 MB after 1M"] = `${yesNo(m.heapGrowthMiB * 1.048576 < 5)} (${m.heapGrowthMiB} MiB)`;
-    out["memory: exits by itself, nothing left"] = `${yesNo(m.exitedByItself && m.abortListenersLeft === 0)} (${m.exitAfterMs} ms, ${m.abortListenersLeft} listeners)`;
-    out["memory: per-request and snapshot cost flat (1M/50k <= 1.25)"] = `${yesNo(m.requestCostRatio <= 1.25 && m.snapshotCostRatio <= 1.25)} (${m.requestCostRatio}, ${m.snapshotCostRatio})`;
+    out["memory: exits by itself, nothing left"] =
+      `${yesNo(m.exitedByItself && m.abortListenersLeft === 0)} (${m.exitAfterMs} ms, ${m.abortListenersLeft} listeners)`;
+    out["memory: per-request and snapshot cost flat (1M/50k <= 1.25)"] =
+      `${yesNo(m.requestCostRatio <= 1.25 && m.snapshotCostRatio <= 1.25)} (${m.requestCostRatio}, ${m.snapshotCostRatio})`;
   }
   return out;
 }

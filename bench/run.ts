@@ -12,11 +12,21 @@ const only = new Set((process.env.BENCH_ONLY ?? "stub,loopback,capacity,memory")
 const quick = process.env.BENCH_QUICK === "1";
 const started = Date.now();
 const machine = machineInfo();
-console.log(`openai-priority-loadbalancer benchmarks: Node ${machine.node}, ${machine.cpuModel}, ${machine.logicalCores} cores, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}`);
+console.log(
+  `openai-priority-loadbalancer benchmarks: Node ${machine.node}, ${machine.cpuModel}, ${machine.logicalCores} cores, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}`,
+);
 
-const stub = only.has("stub") ? await measureStubOverhead({ rounds: quick ? 3 : 15, requestsPerRound: quick ? 5000 : 50_000, backendCounts: [1, 10, 100] }) : undefined;
+const stub = only.has("stub")
+  ? await measureStubOverhead({
+      rounds: quick ? 3 : 15,
+      requestsPerRound: quick ? 5000 : 50_000,
+      backendCounts: [1, 10, 100],
+    })
+  : undefined;
 if (stub) printStub(stub);
-const loopback = only.has("loopback") ? await measureLoopback({ rounds: quick ? 3 : 25, requestsPerRound: quick ? 300 : 1500, concurrency: 32 }) : undefined;
+const loopback = only.has("loopback")
+  ? await measureLoopback({ rounds: quick ? 3 : 25, requestsPerRound: quick ? 300 : 1500, concurrency: 32 })
+  : undefined;
 if (loopback) printLoopback(loopback);
 const capacity = only.has("capacity") ? await measureCapacity(quick ? 1 : 3) : undefined;
 if (capacity) printCapacity(capacity.summaries);

@@ -52,7 +52,12 @@ export class TotalsCounter {
 
   /** A copy, safe to hand to a render. */
   read(): Totals {
-    return { requests: this.#requests, attempts: this.#attempts, byClass: { ...this.#byClass }, synthetic429: this.#synthetic };
+    return {
+      requests: this.#requests,
+      attempts: this.#attempts,
+      byClass: { ...this.#byClass },
+      synthetic429: this.#synthetic,
+    };
   }
 }
 

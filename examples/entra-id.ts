@@ -59,8 +59,20 @@ const tokenProvider = cachingTokenProvider(async () => cliToken);
 const lb = createLoadBalancer({
   backends: [
     // Each backend takes its own provider: resources in another tenant would get another credential.
-    azure({ name: "ptu", url: env("AZURE_OPENAI_PTU_ENDPOINT"), priority: 1, tokenProvider, models: { "gpt-4o": env("AZURE_OPENAI_PTU_DEPLOYMENT") } }),
-    azure({ name: "paygo", url: env("AZURE_OPENAI_PAYGO_ENDPOINT"), priority: 2, tokenProvider, models: { "gpt-4o": env("AZURE_OPENAI_PAYGO_DEPLOYMENT") } }),
+    azure({
+      name: "ptu",
+      url: env("AZURE_OPENAI_PTU_ENDPOINT"),
+      priority: 1,
+      tokenProvider,
+      models: { "gpt-4o": env("AZURE_OPENAI_PTU_DEPLOYMENT") },
+    }),
+    azure({
+      name: "paygo",
+      url: env("AZURE_OPENAI_PAYGO_ENDPOINT"),
+      priority: 2,
+      tokenProvider,
+      models: { "gpt-4o": env("AZURE_OPENAI_PAYGO_DEPLOYMENT") },
+    }),
   ],
   logger: console,
 });

@@ -32,14 +32,26 @@ const lb = createLoadBalancer({
     // No `headers`: the PTU gets the client's own api-key (below).
     { name: "ptu", url: env("AZURE_OPENAI_PTU_ENDPOINT"), priority: 1 },
     // Other resources, other keys: each backend's `headers` replace the client's and reach that backend only.
-    { name: "paygo-1", url: env("AZURE_OPENAI_PAYGO1_ENDPOINT"), priority: 2, headers: { "api-key": env("AZURE_OPENAI_PAYGO1_KEY") } },
-    { name: "paygo-2", url: env("AZURE_OPENAI_PAYGO2_ENDPOINT"), priority: 2, headers: { "api-key": env("AZURE_OPENAI_PAYGO2_KEY") } },
+    {
+      name: "paygo-1",
+      url: env("AZURE_OPENAI_PAYGO1_ENDPOINT"),
+      priority: 2,
+      headers: { "api-key": env("AZURE_OPENAI_PAYGO1_KEY") },
+    },
+    {
+      name: "paygo-2",
+      url: env("AZURE_OPENAI_PAYGO2_ENDPOINT"),
+      priority: 2,
+      headers: { "api-key": env("AZURE_OPENAI_PAYGO2_KEY") },
+    },
   ],
   logger: console, // one line per attempt, throttle and recovery
 });
 
 lb.on("response", (event) => {
-  console.log(`request ${event.requestId}: served by ${event.backend.name} (priority ${event.backend.priority}), attempt ${event.attempt}`);
+  console.log(
+    `request ${event.requestId}: served by ${event.backend.name} (priority ${event.backend.priority}), attempt ${event.attempt}`,
+  );
 });
 
 // The usual client with one more option. Its endpoint only supplies the request's path: the

@@ -42,7 +42,9 @@ const lb = createLoadBalancer({
 });
 
 lb.on("throttle", (event) => {
-  console.log(`[${event.backend.name} answered ${event.status ?? event.reason}: out of rotation for ${event.cooldownMs / 1000} s]`);
+  console.log(
+    `[${event.backend.name} answered ${event.status ?? event.reason}: out of rotation for ${event.cooldownMs / 1000} s]`,
+  );
 });
 
 const client = new AzureOpenAI({
@@ -64,4 +66,13 @@ for await (const chunk of stream) {
 }
 process.stdout.write("\n\n");
 
-console.table(lb.snapshot().backends, ["name", "priority", "state", "reason", "requests", "successes", "throttles", "lastStatus"]);
+console.table(lb.snapshot().backends, [
+  "name",
+  "priority",
+  "state",
+  "reason",
+  "requests",
+  "successes",
+  "throttles",
+  "lastStatus",
+]);

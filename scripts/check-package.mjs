@@ -20,7 +20,11 @@ const denoDirs = [...new Set(denoEntries.map((entry) => entry.replace(/^\.\//, "
 const checks = [
   ["one version in package.json and deno.json", process.execPath, [`${root}scripts/check-versions.mjs`]],
   ["publint --strict", process.execPath, [bin("publint"), "--strict"]],
-  ["attw --pack . --profile esm-only", process.execPath, [bin("attw"), "--pack", ".", "--profile", "esm-only", "--format", "table-flipped"]],
+  [
+    "attw --pack . --profile esm-only",
+    process.execPath,
+    [bin("attw"), "--pack", ".", "--profile", "esm-only", "--format", "table-flipped"],
+  ],
   ["deno publish --dry-run (no slow types)", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]],
   ["deno check of the JSR entries", bin("deno"), ["check", ...denoEntries]],
   [`deno lint ${denoDirs.join(" ")}`, bin("deno"), ["lint", ...denoDirs]],

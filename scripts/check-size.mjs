@@ -9,7 +9,9 @@ const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "
 const entry = deno.exports["."].replace(/^\.\//, "");
 const { minified, gzipped, chunks } = await measureEntry(entry);
 const kB = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
-console.log(`core entry ${entry}: ${minified} B minified, ${gzipped} B minified + gzipped (${kB(gzipped)}); budget ${BUDGET} B (${kB(BUDGET)})`);
+console.log(
+  `core entry ${entry}: ${minified} B minified, ${gzipped} B minified + gzipped (${kB(gzipped)}); budget ${BUDGET} B (${kB(BUDGET)})`,
+);
 if (chunks !== 1) {
   console.error(`expected one chunk, got ${chunks}: the figure would not be what users download`);
   process.exit(1);

@@ -22,7 +22,12 @@ const runtimes = [
   { name: "deno (jsr)", command: bin("deno"), args: [...denoFlags, runner("deno.mjs"), "jsr"] },
   { name: "deno (npm:)", command: bin("deno"), args: [...denoFlags, runner("deno.mjs"), "npm"] },
   { name: "bun", command: bin("bun"), args: [runner("bun.mjs")] },
-  { name: "chromium", command: node24, args: [runner("chromium.mjs")], before: ["bash", [`${root}scripts/ensure-chromium.sh`]] },
+  {
+    name: "chromium",
+    command: node24,
+    args: [runner("chromium.mjs")],
+    before: ["bash", [`${root}scripts/ensure-chromium.sh`]],
+  },
 ];
 
 if (!existsSync(`${root}dist/index.js`)) {
@@ -36,8 +41,10 @@ for (const { name, command, args, major, before } of runtimes) {
   console.log(`\n=== ${name}: ${[command, ...args].map((part) => part.replace(root, "")).join(" ")}`);
   const prefix = `[${name}] `;
   let problem;
-  if (before !== undefined && (await runCommand(before[0], before[1], { prefix, env })).code !== 0) problem = "could not be installed";
-  const { code, lines } = problem === undefined ? await runCommand(command, args, { prefix, env, cwd: root }) : { code: 1, lines: [] };
+  if (before !== undefined && (await runCommand(before[0], before[1], { prefix, env })).code !== 0)
+    problem = "could not be installed";
+  const { code, lines } =
+    problem === undefined ? await runCommand(command, args, { prefix, env, cwd: root }) : { code: 1, lines: [] };
   const header = lines.find((line) => line.startsWith("conformance suite on "));
   const version = header?.replace(/^conformance suite on /, "").replace(/: \d+ tests$/, "") ?? "?";
   const counts = lines.map((line) => /^(\d+) passed, (\d+) failed$/.exec(line)).findLast((match) => match !== null);
@@ -51,10 +58,17 @@ for (const { name, command, args, major, before } of runtimes) {
 
 console.log("\nruntime        version                                                  passed  failed");
 for (const { name, version, passed, failed, problem } of results) {
-  console.log(`${name.padEnd(14)} ${version.padEnd(56)} ${String(passed).padStart(6)}  ${String(failed).padStart(6)}${problem ? `  FAILED: ${problem}` : ""}`);
+  console.log(
+    `${name.padEnd(14)} ${version.padEnd(56)} ${String(passed).padStart(6)}  ${String(failed).padStart(6)}${problem ? `  FAILED: ${problem}` : ""}`,
+  );
 }
 const bad = results.filter((result) => result.problem !== undefined || result.failed > 0);
 const total = results.reduce((sum, { passed }) => sum + passed, 0);
-const totalFailed = results.reduce((sum, { failed, problem }) => sum + failed + (problem !== undefined && failed === 0 ? 1 : 0), 0);
-console.log(`${results.length - bad.length} of ${results.length} runtimes green; ${total} passed, ${totalFailed} failed`);
+const totalFailed = results.reduce(
+  (sum, { failed, problem }) => sum + failed + (problem !== undefined && failed === 0 ? 1 : 0),
+  0,
+);
+console.log(
+  `${results.length - bad.length} of ${results.length} runtimes green; ${total} passed, ${totalFailed} failed`,
+);
 process.exit(bad.length === 0 ? 0 : 1);

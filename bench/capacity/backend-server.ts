@@ -74,7 +74,10 @@ export class SimulatedBackend {
     const latency = latencyMs[0] + random() * (latencyMs[1] - latencyMs[0]);
     if (random() < failureRate) {
       this.counts.errors++;
-      setTimeout(() => this.#json(response, 500, { error: { message: "Internal server error", type: "server_error" } }), latency);
+      setTimeout(
+        () => this.#json(response, 500, { error: { message: "Internal server error", type: "server_error" } }),
+        latency,
+      );
       return;
     }
     const now = Date.now();
@@ -86,7 +89,12 @@ export class SimulatedBackend {
     if (this.#admitted >= limit) {
       this.counts.throttled++;
       const waitMs = Math.max(1, Math.ceil(this.#start + (window + 1) * windowMs - now));
-      this.#json(response, 429, { error: { message: "Rate limit reached", type: "rate_limit_exceeded", code: "429" } }, this.#retryHeaders(waitMs));
+      this.#json(
+        response,
+        429,
+        { error: { message: "Rate limit reached", type: "rate_limit_exceeded", code: "429" } },
+        this.#retryHeaders(waitMs),
+      );
       return;
     }
     this.#admitted++;

@@ -16,7 +16,12 @@ export function earliestAdmissionMs(backends: readonly ScenarioBackend[], window
 }
 
 /** The ideal wall time for `count` successes: the earliest admission of the last one, plus the smallest latency. */
-export function idealTimeMs(backends: readonly ScenarioBackend[], windowMs: number, minLatencyMs: number, count: number): number {
+export function idealTimeMs(
+  backends: readonly ScenarioBackend[],
+  windowMs: number,
+  minLatencyMs: number,
+  count: number,
+): number {
   return count <= 0 ? 0 : earliestAdmissionMs(backends, windowMs, count) + minLatencyMs;
 }
 
@@ -26,7 +31,12 @@ export function capacityOverWindows(backends: readonly ScenarioBackend[], attemp
 }
 
 /** The most the priority-1 backends could admit in the windows opened by `lastAdmissionMs`, capped by `successes`. */
-export function tier1Max(backends: readonly ScenarioBackend[], windowMs: number, lastAdmissionMs: number, successes: number): number {
+export function tier1Max(
+  backends: readonly ScenarioBackend[],
+  windowMs: number,
+  lastAdmissionMs: number,
+  successes: number,
+): number {
   const windows = Math.floor(lastAdmissionMs / windowMs) + 1;
   const perWindow = live(backends)
     .filter((backend) => backend.priority === 1)

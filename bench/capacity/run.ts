@@ -53,7 +53,12 @@ function countingFetch(counter: { errors: number }): FetchFunction {
 }
 
 /** Runs `scenario` once: fresh servers, all requests at once, each through the real OpenAI SDK with default retries. */
-export async function runCapacity(scenario: Scenario, retryHeaders: RetryHeaders, mode: Mode, seed: number): Promise<CapacityRun> {
+export async function runCapacity(
+  scenario: Scenario,
+  retryHeaders: RetryHeaders,
+  mode: Mode,
+  seed: number,
+): Promise<CapacityRun> {
   const random = seededRandom(seed);
   const servers = new Map<string, SimulatedBackend>();
   const origins = new Map<string, string>();
@@ -77,10 +82,19 @@ export async function runCapacity(scenario: Scenario, retryHeaders: RetryHeaders
   const underlying = countingFetch(network);
   let client: OpenAI;
   if (mode === "direct") {
-    client = new OpenAI({ baseURL: `${origins.get(scenario.directTo)}/v1`, apiKey: "x", fetch: underlying, timeout: 20_000 });
+    client = new OpenAI({
+      baseURL: `${origins.get(scenario.directTo)}/v1`,
+      apiKey: "x",
+      fetch: underlying,
+      timeout: 20_000,
+    });
   } else {
     const lb = createLoadBalancer({
-      backends: scenario.backends.map((backend) => ({ url: origins.get(backend.name)!, name: backend.name, priority: backend.priority })),
+      backends: scenario.backends.map((backend) => ({
+        url: origins.get(backend.name)!,
+        name: backend.name,
+        priority: backend.priority,
+      })),
       fetch: underlying,
     });
     client = new OpenAI({ baseURL: "http://balancer.invalid/v1", apiKey: "x", fetch: lb.fetch, timeout: 20_000 });
@@ -97,7 +111,10 @@ export async function runCapacity(scenario: Scenario, retryHeaders: RetryHeaders
       Array.from({ length: scenario.requests }, async () => {
         const begin = performance.now();
         try {
-          await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hi" }] });
+          await client.chat.completions.create({
+            model: "gpt-4o-mini",
+            messages: [{ role: "user", content: "Say hi" }],
+          });
           latencies.push(performance.now() - begin);
         } catch (error) {
           const name = error instanceof Error ? error.constructor.name : "unknown";
@@ -117,7 +134,9 @@ export async function runCapacity(scenario: Scenario, retryHeaders: RetryHeaders
   const throttled = counts.reduce((sum, count) => sum + count.throttled, 0);
   const serverErrors = counts.reduce((sum, count) => sum + count.errors, 0);
   const priorityOf = (name: string): number => scenario.backends.find((backend) => backend.name === name)!.priority;
-  const tier1Served = counts.filter((count) => priorityOf(count.name) === 1).reduce((sum, count) => sum + count.successes, 0);
+  const tier1Served = counts
+    .filter((count) => priorityOf(count.name) === 1)
+    .reduce((sum, count) => sum + count.successes, 0);
   const lastAdmission = Math.max(0, ...counts.flatMap((count) => count.admittedAtMs));
   const idealMs = idealTimeMs(scenario.backends, WINDOW_MS, LATENCY_MS[0], successes);
   return {
@@ -127,7 +146,8 @@ export async function runCapacity(scenario: Scenario, retryHeaders: RetryHeaders
     wallMs,
     idealMs,
     timeEfficiency: successes === 0 ? 0 : idealMs / wallMs,
-    capacityUse: successes / Math.min(scenario.requests, slotsOffered(scenario.backends, WINDOW_MS, wallMs - LATENCY_MS[0])),
+    capacityUse:
+      successes / Math.min(scenario.requests, slotsOffered(scenario.backends, WINDOW_MS, wallMs - LATENCY_MS[0])),
     capacitySuffices: scenario.requests <= capacityOverWindows(scenario.backends, SDK_ATTEMPTS),
     throttled,
     serverErrors,

@@ -33,7 +33,10 @@ const SETTINGS: readonly RetryHeaders[] = ["retry-after", "x-ratelimit-reset"];
 const MODES: readonly Mode[] = ["direct", "balancer"];
 
 /** Every scenario in both settings, the standard approach then the balancer, `repeats` runs each. */
-export async function measureCapacity(repeats: number, onResult?: (summary: CapacitySummary) => void): Promise<{ windowMs: number; latencyMs: readonly number[]; summaries: CapacitySummary[] }> {
+export async function measureCapacity(
+  repeats: number,
+  onResult?: (summary: CapacitySummary) => void,
+): Promise<{ windowMs: number; latencyMs: readonly number[]; summaries: CapacitySummary[] }> {
   const summaries: CapacitySummary[] = [];
   let seed = 1;
   for (const scenario of SCENARIOS) {
@@ -55,13 +58,36 @@ export async function measureCapacity(repeats: number, onResult?: (summary: Capa
           worstSuccessRate: round(Math.min(...runs.map((run) => run.successes / run.requests))),
           timeEfficiency: round(of((run) => run.timeEfficiency)),
           capacityUse: round(of((run) => run.capacityUse)),
-          wastedPerSuccess: round(of((run) => run.wastedPerSuccess), 2),
+          wastedPerSuccess: round(
+            of((run) => run.wastedPerSuccess),
+            2,
+          ),
           tier1Use: round(of((run) => (run.tier1Max === 0 ? 1 : run.tier1Served / run.tier1Max))),
-          p50Ms: round(of((run) => run.p50Ms), 0),
-          p99Ms: round(of((run) => run.p99Ms), 0),
-          wallMs: round(of((run) => run.wallMs), 0),
-          idealMs: round(of((run) => run.idealMs), 0),
-          runs: runs.map((run) => ({ ...run, wallMs: round(run.wallMs, 1), timeEfficiency: round(run.timeEfficiency), capacityUse: round(run.capacityUse), wastedPerSuccess: round(run.wastedPerSuccess, 2), p50Ms: round(run.p50Ms, 1), p99Ms: round(run.p99Ms, 1) })),
+          p50Ms: round(
+            of((run) => run.p50Ms),
+            0,
+          ),
+          p99Ms: round(
+            of((run) => run.p99Ms),
+            0,
+          ),
+          wallMs: round(
+            of((run) => run.wallMs),
+            0,
+          ),
+          idealMs: round(
+            of((run) => run.idealMs),
+            0,
+          ),
+          runs: runs.map((run) => ({
+            ...run,
+            wallMs: round(run.wallMs, 1),
+            timeEfficiency: round(run.timeEfficiency),
+            capacityUse: round(run.capacityUse),
+            wastedPerSuccess: round(run.wastedPerSuccess, 2),
+            p50Ms: round(run.p50Ms, 1),
+            p99Ms: round(run.p99Ms, 1),
+          })),
         };
         summaries.push(summary);
         onResult?.(summary);

@@ -16,7 +16,11 @@ export interface Alternation {
  * Runs `baseline` and `candidate` in turn, `rounds` times (which goes first swaps every round,
  * so a slow phase of a shared machine does not always hit the same side), and pairs the results.
  */
-export async function alternate(rounds: number, baseline: () => Promise<number>, candidate: () => Promise<number>): Promise<Alternation> {
+export async function alternate(
+  rounds: number,
+  baseline: () => Promise<number>,
+  candidate: () => Promise<number>,
+): Promise<Alternation> {
   const base: number[] = [];
   const cand: number[] = [];
   for (let round = 0; round < rounds; round++) {

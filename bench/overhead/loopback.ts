@@ -39,7 +39,11 @@ async function throughput(fetch: FetchFunction, url: string, total: number, conc
  * The global `fetch` against `lb.fetch` (default options, three backends that are all the same
  * server, so selection runs) to a server in a child process, alternating rounds.
  */
-export async function measureLoopback(options: { rounds: number; requestsPerRound: number; concurrency: number }): Promise<LoopbackResult> {
+export async function measureLoopback(options: {
+  rounds: number;
+  requestsPerRound: number;
+  concurrency: number;
+}): Promise<LoopbackResult> {
   const { child, firstLine } = await startChild(new URL("./echo-server.js", import.meta.url));
   try {
     const origin = `http://127.0.0.1:${Number(firstLine)}`;
@@ -47,10 +51,15 @@ export async function measureLoopback(options: { rounds: number; requestsPerRoun
     const lb = createLoadBalancer({ backends });
     const direct: FetchFunction = (input, init) => fetch(input, init);
     const path = "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21";
-    const run = (f: FetchFunction, url: string) => () => throughput(f, url, options.requestsPerRound, options.concurrency);
+    const run = (f: FetchFunction, url: string) => () =>
+      throughput(f, url, options.requestsPerRound, options.concurrency);
     await run(direct, origin + path)();
     await run(lb.fetch, `https://sdk-base.example${path}`)();
-    const result = await alternate(options.rounds, run(direct, origin + path), run(lb.fetch, `https://sdk-base.example${path}`));
+    const result = await alternate(
+      options.rounds,
+      run(direct, origin + path),
+      run(lb.fetch, `https://sdk-base.example${path}`),
+    );
     return {
       concurrency: options.concurrency,
       requestsPerRound: options.requestsPerRound,

@@ -34,8 +34,12 @@ function backends(count: number): { url: string; name: string }[] {
 }
 
 /** The configurations measured: every backend count with and without a listener, then 10 backends with an attempt timeout. */
-function configurations(backendCounts: readonly number[]): { count: number; listeners: boolean; attemptTimeout: boolean }[] {
-  const all = backendCounts.flatMap((count) => [false, true].map((listeners) => ({ count, listeners, attemptTimeout: false })));
+function configurations(
+  backendCounts: readonly number[],
+): { count: number; listeners: boolean; attemptTimeout: boolean }[] {
+  const all = backendCounts.flatMap((count) =>
+    [false, true].map((listeners) => ({ count, listeners, attemptTimeout: false })),
+  );
   return [...all, { count: 10, listeners: false, attemptTimeout: true }];
 }
 
@@ -43,13 +47,21 @@ function configurations(backendCounts: readonly number[]): { count: number; list
  * `lb.fetch` against an in-process stub that answers a prebuilt 200 at once: the pure cost of the
  * balancer per request, at several backend counts, with and without an event listener.
  */
-export async function measureStubOverhead(options: { rounds: number; requestsPerRound: number; backendCounts: readonly number[] }): Promise<StubOverheadResult[]> {
+export async function measureStubOverhead(options: {
+  rounds: number;
+  requestsPerRound: number;
+  backendCounts: readonly number[];
+}): Promise<StubOverheadResult[]> {
   const response = new Response(null, { status: 200 });
   const stub: FetchFunction = async () => response;
   const init = chatInit();
   const results: StubOverheadResult[] = [];
   for (const { count, listeners, attemptTimeout } of configurations(options.backendCounts)) {
-    const lb = createLoadBalancer({ backends: backends(count), fetch: stub, ...(attemptTimeout ? { attemptTimeoutMs: 60_000 } : {}) });
+    const lb = createLoadBalancer({
+      backends: backends(count),
+      fetch: stub,
+      ...(attemptTimeout ? { attemptTimeoutMs: 60_000 } : {}),
+    });
     let seen = 0;
     if (listeners) lb.on("*", () => void seen++);
     await timeBatch(stub, init, options.requestsPerRound);

@@ -6,7 +6,12 @@ import { ShareBar } from "./ShareBar.js";
 const STYLED_STATES = new Set(["available", "cooling", "ejected", "probing"]);
 
 /** One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar. */
-export function BackendRow(props: { backend: BackendSnapshot; now: number; total: number; scale: number }): JSX.Element {
+export function BackendRow(props: {
+  backend: BackendSnapshot;
+  now: number;
+  total: number;
+  scale: number;
+}): JSX.Element {
   const { backend, now, total, scale } = props;
   // `state` is a string on purpose: states added by later versions render as their name.
   const state: string = backend.state;
@@ -16,7 +21,9 @@ export function BackendRow(props: { backend: BackendSnapshot; now: number; total
   return (
     <li class="backend" data-backend={backend.name} data-state={state} aria-label={`${backend.name}: ${state}`}>
       <div class="row">
-        <span class="name" title={backend.url}>{backend.name}</span>
+        <span class="name" title={backend.url}>
+          {backend.name}
+        </span>
         <span class={`state ${stateClass}`}>
           {state}
           {counting && (

@@ -26,10 +26,22 @@ export function ShareBar({ backend, scale }: { backend: BackendSnapshot; scale: 
 export function ShareLegend(): JSX.Element {
   return (
     <p class="detail" aria-hidden="true">
-      <span class="key"><i class="seg-success" />success</span>
-      <span class="key"><i class="seg-throttle" />429</span>
-      <span class="key"><i class="seg-error" />error</span>
-      <span class="key"><i class="seg-pending" />in flight</span>
+      <span class="key">
+        <i class="seg-success" />
+        success
+      </span>
+      <span class="key">
+        <i class="seg-throttle" />
+        429
+      </span>
+      <span class="key">
+        <i class="seg-error" />
+        error
+      </span>
+      <span class="key">
+        <i class="seg-pending" />
+        in flight
+      </span>
     </p>
   );
 }

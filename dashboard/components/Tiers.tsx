@@ -10,7 +10,12 @@ export function Tiers({ snapshot }: { snapshot: Snapshot }): JSX.Element {
   return (
     <div>
       {tiersOf(snapshot).map((tier) => (
-        <section class="tier" data-priority={tier.priority} aria-label={`Priority ${tier.priority}`} key={tier.priority}>
+        <section
+          class="tier"
+          data-priority={tier.priority}
+          aria-label={`Priority ${tier.priority}`}
+          key={tier.priority}
+        >
           <h3>Priority {tier.priority}</h3>
           <ul>
             {tier.backends.map((backend) => (

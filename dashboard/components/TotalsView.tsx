@@ -8,7 +8,12 @@ export function TotalsView({ totals }: { totals: Totals }): JSX.Element {
   const items: Array<[string, string, string, string?]> = [
     ["requests", "Requests", String(totals.requests)],
     ...classes.map((key): [string, string, string] => [key, `${key} responses`, String(totals.byClass[key])]),
-    ["synthetic429", "Synthetic 429", String(totals.synthetic429), "429s answered by the balancer: every backend was cooling"],
+    [
+      "synthetic429",
+      "Synthetic 429",
+      String(totals.synthetic429),
+      "429s answered by the balancer: every backend was cooling",
+    ],
     ["attempts", "Avg attempts", averageAttempts(totals).toFixed(2), "Average attempts per request"],
   ];
   return (

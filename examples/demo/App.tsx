@@ -15,24 +15,38 @@ export function App({ client }: { client: AzureOpenAI }): JSX.Element {
     <main>
       <h1>openai-priority-loadbalancer demo</h1>
       <p class="lead">
-        Four simulated Azure OpenAI deployments (msw in a service worker), the real <code>openai</code> SDK, and the balancer as its{" "}
-        <code>fetch</code>. Send a burst: the PTU serves its 10 requests, answers 429 with <code>retry-after</code> and cools down, and
-        the rest spill over to priority 2. Take down both pay-as-you-go deployments and priority 3 takes over.
+        Four simulated Azure OpenAI deployments (msw in a service worker), the real <code>openai</code> SDK, and the
+        balancer as its <code>fetch</code>. Send a burst: the PTU serves its 10 requests, answers 429 with{" "}
+        <code>retry-after</code> and cools down, and the rest spill over to priority 2. Take down both pay-as-you-go
+        deployments and priority 3 takes over.
       </p>
 
       <section aria-labelledby="send">
         <h2 id="send">Send</h2>
         <div class="buttons">
-          <button type="button" onClick={() => void sendOne(client)}>One request</button>
-          <button type="button" onClick={() => void sendBurst(client, 20)}>Burst of 20</button>
-          <button type="button" onClick={() => void sendStreamed(client)} disabled={results.streaming.value}>Streamed completion</button>
+          <button type="button" onClick={() => void sendOne(client)}>
+            One request
+          </button>
+          <button type="button" onClick={() => void sendBurst(client, 20)}>
+            Burst of 20
+          </button>
+          <button type="button" onClick={() => void sendStreamed(client)} disabled={results.streaming.value}>
+            Streamed completion
+          </button>
         </div>
         <div class="steady">
           <button type="button" aria-pressed={steady.value} onClick={() => (steady.value = !steady.value)}>
             {steady.value ? "Stop steady load" : "Start steady load"}
           </button>
           <label for="rate">Rate</label>
-          <input id="rate" type="range" min={1} max={20} value={rate.value} onInput={(event) => (rate.value = event.currentTarget.valueAsNumber)} />
+          <input
+            id="rate"
+            type="range"
+            min={1}
+            max={20}
+            value={rate.value}
+            onInput={(event) => (rate.value = event.currentTarget.valueAsNumber)}
+          />
           <output for="rate">{rate.value} requests/s</output>
         </div>
       </section>
@@ -40,11 +54,14 @@ export function App({ client }: { client: AzureOpenAI }): JSX.Element {
       <section aria-labelledby="got">
         <h2 id="got">What the application got</h2>
         <p class="results">
-          <span data-result="ok">{results.ok.value} × 200</span> · <span data-result="429">{results.rateLimited.value} × 429</span> ·{" "}
+          <span data-result="ok">{results.ok.value} × 200</span> ·{" "}
+          <span data-result="429">{results.rateLimited.value} × 429</span> ·{" "}
           <span data-result="failed">{results.failed.value} failed</span>
         </p>
         <p class="muted last">{results.last.value}</p>
-        <pre class="stream" aria-live="polite" aria-label="Streamed completion">{results.streamed.value || "The streamed completion appears here."}</pre>
+        <pre class="stream" aria-live="polite" aria-label="Streamed completion">
+          {results.streamed.value || "The streamed completion appears here."}
+        </pre>
       </section>
 
       <section aria-labelledby="backends">

@@ -7,7 +7,10 @@ export function BackendControls({ backend }: { backend: SimulatedBackend }): JSX
   return (
     <fieldset class="backend">
       <legend>
-        <strong>{backend.name}</strong> <span class="muted">priority {backend.priority} · {backend.label} · {backend.limit} requests per {backend.windowMs / 1000} s</span>
+        <strong>{backend.name}</strong>{" "}
+        <span class="muted">
+          priority {backend.priority} · {backend.label} · {backend.limit} requests per {backend.windowMs / 1000} s
+        </span>
       </legend>
       <label for={id("latency")}>Latency</label>
       <input
@@ -32,7 +35,11 @@ export function BackendControls({ backend }: { backend: SimulatedBackend }): JSX
       />
       <output for={id("errors")}>{Math.round(backend.errorRate.value * 100)} %</output>
       <label class="switch">
-        <input type="checkbox" checked={backend.down.value} onChange={(event) => (backend.down.value = event.currentTarget.checked)} />
+        <input
+          type="checkbox"
+          checked={backend.down.value}
+          onChange={(event) => (backend.down.value = event.currentTarget.checked)}
+        />
         Take down (network error)
       </label>
     </fieldset>

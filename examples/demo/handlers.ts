@@ -21,7 +21,11 @@ function rateLimited(backend: SimulatedBackend, retryMs: number): Response {
     },
     {
       status: 429,
-      headers: { "retry-after": String(seconds), "retry-after-ms": String(retryMs), "x-ratelimit-remaining-requests": "0" },
+      headers: {
+        "retry-after": String(seconds),
+        "retry-after-ms": String(retryMs),
+        "x-ratelimit-remaining-requests": "0",
+      },
     },
   );
 }
@@ -39,14 +43,22 @@ export function backendHandler(backend: SimulatedBackend): HttpHandler {
     }
     await delay(backend.latencyMs.value);
     if (Math.random() < backend.errorRate.value) {
-      return HttpResponse.json({ error: { code: "InternalServerError", message: "The server had an error." } }, { status: 500 });
+      return HttpResponse.json(
+        { error: { code: "InternalServerError", message: "The server had an error." } },
+        { status: 500 },
+      );
     }
     const body = (await request.json()) as ChatRequest;
     const model = body.model ?? String(params.deployment);
     const text = answerText(served++);
-    const headers = { "x-ratelimit-remaining-requests": String(window.remaining(Date.now())), "x-ms-region": backend.name };
+    const headers = {
+      "x-ratelimit-remaining-requests": String(window.remaining(Date.now())),
+      "x-ms-region": backend.name,
+    };
     if (body.stream === true) {
-      return new HttpResponse(completionStream(model, text), { headers: { ...headers, "content-type": "text/event-stream" } });
+      return new HttpResponse(completionStream(model, text), {
+        headers: { ...headers, "content-type": "text/event-stream" },
+      });
     }
     return HttpResponse.json(completionBody(model, text, backend.name), { headers });
   });

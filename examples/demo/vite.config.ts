@@ -10,7 +10,16 @@ export default defineConfig({
   cacheDir: here("../../node_modules/.vite/demo"),
   // Every dependency is known up front: no re-optimisation and page reload after the first request.
   optimizeDeps: {
-    include: ["preact", "preact/hooks", "preact/jsx-runtime", "preact/jsx-dev-runtime", "@preact/signals", "msw", "msw/browser", "openai"],
+    include: [
+      "preact",
+      "preact/hooks",
+      "preact/jsx-runtime",
+      "preact/jsx-dev-runtime",
+      "@preact/signals",
+      "msw",
+      "msw/browser",
+      "openai",
+    ],
   },
   server: { port: 5173, strictPort: false },
 });

@@ -22,7 +22,9 @@ export async function measureEntry(entry) {
       rollupOptions: { input: entry, preserveEntrySignatures: "strict", output: { format: "es" } },
     },
   });
-  const chunks = (Array.isArray(result) ? result : [result]).flatMap(({ output }) => output).filter((item) => item.type === "chunk");
+  const chunks = (Array.isArray(result) ? result : [result])
+    .flatMap(({ output }) => output)
+    .filter((item) => item.type === "chunk");
   const code = Buffer.from(chunks.map((chunk) => chunk.code).join("\n"));
   return { minified: code.length, gzipped: gzipSync(code).length, chunks: chunks.length };
 }

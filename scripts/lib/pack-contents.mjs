@@ -12,14 +12,23 @@ const target = (value) => (typeof value === "string" ? [value] : Object.values(v
 export function checkPackContents(cwd, manifest) {
   const npm = process.env.npm_execpath;
   const [command, args] = npm ? [process.execPath, [npm]] : ["npm", []];
-  const output = execFileSync(command, [...args, "pack", "--dry-run", "--json", "--ignore-scripts"], { cwd, encoding: "utf8" });
-  const files = JSON.parse(output)[0].files.map(({ path }) => path).sort();
+  const output = execFileSync(command, [...args, "pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd,
+    encoding: "utf8",
+  });
+  const files = JSON.parse(output)[0]
+    .files.map(({ path }) => path)
+    .sort();
   const problems = [];
   for (const file of files) if (!ALLOWED.some((pattern) => pattern.test(file))) problems.push(`not for users: ${file}`);
-  const exported = Object.values(manifest.exports).flatMap(target).map((path) => path.replace(/^\.\//, ""));
-  for (const file of ["README.md", "LICENSE", ...exported]) if (!files.includes(file)) problems.push(`missing: ${file}`);
+  const exported = Object.values(manifest.exports)
+    .flatMap(target)
+    .map((path) => path.replace(/^\.\//, ""));
+  for (const file of ["README.md", "LICENSE", ...exported])
+    if (!files.includes(file)) problems.push(`missing: ${file}`);
   for (const [key, value] of Object.entries(manifest.exports)) {
-    if (key !== "./package.json" && (typeof value !== "object" || typeof value.types !== "string")) problems.push(`export ${key} has no "types"`);
+    if (key !== "./package.json" && (typeof value !== "object" || typeof value.types !== "string"))
+      problems.push(`export ${key} has no "types"`);
   }
   return { problems, files };
 }

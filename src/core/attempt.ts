@@ -101,7 +101,13 @@ function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefine
 function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: number, status?: number): void {
   const { options, events } = call.context;
   const now = options.now();
-  const cooldown = backend.coolDown(reason, Math.min(baseMs, options.maxCooldownMs), now, options.failureThreshold, options.maxCooldownMs);
+  const cooldown = backend.coolDown(
+    reason,
+    Math.min(baseMs, options.maxCooldownMs),
+    now,
+    options.failureThreshold,
+    options.maxCooldownMs,
+  );
   if (events.active) {
     events.emit({ type: "throttle", ...about(call, backend, now), reason, status, ...cooldown });
   }
@@ -119,7 +125,11 @@ function probed(call: Call, backend: Backend, success: boolean): void {
  * takes that backend out of rotation and sends the same request on to the next choice, until a
  * response can be handed back or no backend is left (then the synthetic 429, or a wait within `maxWaitMs`).
  */
-export async function balancedFetch(context: BalancerContext, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+export async function balancedFetch(
+  context: BalancerContext,
+  input: string | URL | Request,
+  init?: RequestInit,
+): Promise<Response> {
   const { options, events } = context;
   if (!isBalanced(input)) return options.fetch(input, init);
   const started = options.now();
@@ -139,7 +149,15 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
       const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
       if (retryAfterMs === undefined) return unservableResponse();
       const waiting = retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
-      if (events.active) events.emit({ type: "exhausted", at: now, requestId: call.requestId, attempt: call.attempt, retryAfterMs, waiting });
+      if (events.active)
+        events.emit({
+          type: "exhausted",
+          at: now,
+          requestId: call.requestId,
+          attempt: call.attempt,
+          retryAfterMs,
+          waiting,
+        });
       if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
       await sleep(retryAfterMs, signal);
       waitedMs += retryAfterMs;
@@ -158,7 +176,8 @@ export async function balancedFetch(context: BalancerContext, input: string | UR
     }
 
     const response = "response" in outcome ? outcome.response : undefined;
-    const reason = response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response.status);
+    const reason =
+      response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response.status);
     if (response === undefined || reason !== undefined) {
       // Release the connection: nobody will read this body.
       response?.body?.cancel().catch(() => {});

@@ -7,7 +7,9 @@ import type { ResolvedBackend } from "./options.js";
 const FAILURES: ReadonlySet<ThrottleReason> = new Set(["server-error", "network-error", "timeout", "credentials"]);
 
 /** A backend's counters; see {@link BackendSnapshot}. */
-export type BackendStats = { -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K] };
+export type BackendStats = {
+  -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K];
+};
 
 /** What a cooldown came to, for the throttle event. */
 export interface Cooldown {
@@ -46,7 +48,11 @@ export class Backend {
   readonly #now: () => number;
   readonly #onRecover: (backend: Backend, downMs: number, at: number) => void;
 
-  constructor(config: ResolvedBackend, now: () => number, onRecover: (backend: Backend, downMs: number, at: number) => void) {
+  constructor(
+    config: ResolvedBackend,
+    now: () => number,
+    onRecover: (backend: Backend, downMs: number, at: number) => void,
+  ) {
     this.config = config;
     this.info = Object.freeze({ name: config.name, url: config.url, priority: config.priority, weight: config.weight });
     this.#now = now;
@@ -120,7 +126,9 @@ export class Backend {
       if (failure) this.consecutiveFailures++;
       this.ejected = failure && this.consecutiveFailures >= threshold;
     }
-    const cooldownMs = this.ejected ? Math.max(baseMs, Math.min(maxMs, baseMs * 2 ** (this.consecutiveFailures - threshold + 1))) : baseMs;
+    const cooldownMs = this.ejected
+      ? Math.max(baseMs, Math.min(maxMs, baseMs * 2 ** (this.consecutiveFailures - threshold + 1)))
+      : baseMs;
     if (!this.cooling) {
       this.cooling = true;
       this.#since = now;
@@ -132,17 +140,25 @@ export class Backend {
     this.probing = false;
     this.probeInFlight = false;
     this.#schedule(now);
-    return { cooldownMs, until: this.until, consecutiveFailures: failure ? this.consecutiveFailures : 0, ejected: this.ejected };
+    return {
+      cooldownMs,
+      until: this.until,
+      consecutiveFailures: failure ? this.consecutiveFailures : 0,
+      ejected: this.ejected,
+    };
   }
 
   #schedule(now: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const at = this.#now();
-      // An injected clock may lag the timers; then look again when it should have caught up.
-      if (!this.isAvailable(at) && this.cooling) this.#schedule(at);
-    }, Math.max(0, this.until - now));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        const at = this.#now();
+        // An injected clock may lag the timers; then look again when it should have caught up.
+        if (!this.isAvailable(at) && this.cooling) this.#schedule(at);
+      },
+      Math.max(0, this.until - now),
+    );
     unrefTimer(this.#timer);
   }
 

@@ -1,5 +1,11 @@
 /** A response in OpenAI's error shape, so SDKs report it as they would the service's own. */
-function errorResponse(status: number, message: string, type: string, code: string, headers?: Record<string, string>): Response {
+function errorResponse(
+  status: number,
+  message: string,
+  type: string,
+  code: string,
+  headers?: Record<string, string>,
+): Response {
   return Response.json({ error: { message, type, param: null, code } }, { status, headers });
 }
 

@@ -34,7 +34,12 @@ const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "fail
 
 function fail(field: string, value: unknown, expected: string): never {
   // Objects are named by type only: String() of one may throw, and its contents may hold secrets.
-  const shown = typeof value === "string" ? JSON.stringify(value) : value !== null && typeof value === "object" ? typeof value : String(value);
+  const shown =
+    typeof value === "string"
+      ? JSON.stringify(value)
+      : value !== null && typeof value === "object"
+        ? typeof value
+        : String(value);
   throw new TypeError(`openai-priority-loadbalancer: ${field} must be ${expected}, got ${shown}.`);
 }
 
@@ -65,7 +70,8 @@ function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
   const priority = config.priority ?? 1;
   if (!Number.isSafeInteger(priority)) fail(`${at}.priority`, priority, "an integer");
   const weight = config.weight ?? 1;
-  if (typeof weight !== "number" || !(weight > 0) || weight === Infinity) fail(`${at}.weight`, weight, "a finite number > 0");
+  if (typeof weight !== "number" || !(weight > 0) || weight === Infinity)
+    fail(`${at}.weight`, weight, "a finite number > 0");
   const name = config.name ?? url!.host + path;
   if (typeof name !== "string" || name === "") fail(`${at}.name`, name, "a non-empty string");
   let headers: Headers | undefined;
@@ -99,7 +105,8 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
   const selection = options.selection ?? "random";
   if (!STRATEGIES.includes(selection)) fail("selection", selection, `one of ${STRATEGIES.join(", ")}`);
   const failureThreshold = options.failureThreshold ?? 3;
-  if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) fail("failureThreshold", failureThreshold, "an integer >= 1");
+  if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1)
+    fail("failureThreshold", failureThreshold, "an integer >= 1");
   const attemptTimeoutMs = duration("attemptTimeoutMs", options.attemptTimeoutMs, undefined);
   if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", 0, "> 0");
   for (const field of ["fetch", "now", "random"] as const) {

@@ -34,7 +34,8 @@ export function pathAndQueryOf(url: string): string {
 // Strings, buffers, Blobs, FormData and URLSearchParams can be handed to fetch again and again
 // (fetch serialises them anew each time, a FormData with a fresh multipart boundary). A stream can
 // be read once only: it is read into memory before the first attempt.
-const isStream = (body: unknown): body is ReadableStream => typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
+const isStream = (body: unknown): body is ReadableStream =>
+  typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
 
 async function withBufferedBody(init: RequestInit): Promise<RequestInit> {
   const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
@@ -43,7 +44,17 @@ async function withBufferedBody(init: RequestInit): Promise<RequestInit> {
 }
 
 // What a Request carries that fetch needs again; `mode` and `referrer` are left to the runtime.
-const REQUEST_FIELDS = ["method", "headers", "signal", "redirect", "credentials", "cache", "integrity", "keepalive", "referrerPolicy"] as const;
+const REQUEST_FIELDS = [
+  "method",
+  "headers",
+  "signal",
+  "redirect",
+  "credentials",
+  "cache",
+  "integrity",
+  "keepalive",
+  "referrerPolicy",
+] as const;
 
 function fromRequest(request: Request): RequestInit {
   const init: Record<string, unknown> = {};
@@ -55,7 +66,10 @@ function fromRequest(request: Request): RequestInit {
  * Reads the caller's arguments once. With a URL string and an init (what the OpenAI SDK passes)
  * nothing is copied and no Request is built; a Request input is read, its body into memory.
  */
-export function prepareRequest(input: string | URL | Request, init: RequestInit | undefined): PreparedRequest | Promise<PreparedRequest> {
+export function prepareRequest(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): PreparedRequest | Promise<PreparedRequest> {
   if (typeof input === "string" || input instanceof URL) {
     const base = init ?? {};
     const prepared: PreparedRequest = {

@@ -4,7 +4,11 @@ import type { PreparedRequest } from "./request.js";
 import { accepts } from "./target.js";
 
 /** Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this request already failed on. */
-export type Selector = (now: number, tried: ReadonlySet<Backend> | undefined, request: PreparedRequest) => Backend | undefined;
+export type Selector = (
+  now: number,
+  tried: ReadonlySet<Backend> | undefined,
+  request: PreparedRequest,
+) => Backend | undefined;
 
 type Usable = (backend: Backend) => boolean;
 type Pick = (tier: readonly Backend[], usable: Usable, random: () => number) => Backend | undefined;
@@ -74,7 +78,11 @@ const PICKS: Record<SelectionStrategy, Pick> = {
 };
 
 /** The selector for a strategy: the first tier with a usable backend wins, then the strategy chooses within it. */
-export function createSelector(backends: readonly Backend[], strategy: SelectionStrategy, random: () => number): Selector {
+export function createSelector(
+  backends: readonly Backend[],
+  strategy: SelectionStrategy,
+  random: () => number,
+): Selector {
   const tiers = toTiers(backends);
   const pick = PICKS[strategy];
   return (now, tried, request) => {
@@ -95,7 +103,11 @@ const PROBE_RETRY_MS = 1000;
  * Time until the soonest backend that can take the request is back in rotation (0 if one is in
  * rotation now); `undefined` when no backend can take it at all.
  */
-export function soonestRecoveryMs(backends: readonly Backend[], now: number, request: PreparedRequest): number | undefined {
+export function soonestRecoveryMs(
+  backends: readonly Backend[],
+  now: number,
+  request: PreparedRequest,
+): number | undefined {
   let soonest: number | undefined;
   for (const backend of backends) {
     if (!accepts(backend.config, request)) continue;

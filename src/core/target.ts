@@ -21,7 +21,10 @@ function withOwnHeaders(backend: ResolvedBackend, target: AttemptTarget): Attemp
  * backend's origin and path prefix, the caller's init untouched (nothing is copied on that path).
  */
 export function targetFor(backend: ResolvedBackend, request: PreparedRequest): AttemptTarget | Promise<AttemptTarget> {
-  if (backend.adapter === undefined) return withOwnHeaders(backend, { url: backend.base + request.pathAndQuery, init: request.init });
+  if (backend.adapter === undefined)
+    return withOwnHeaders(backend, { url: backend.base + request.pathAndQuery, init: request.init });
   const target = backend.adapter.target(request, backend.base);
-  return target instanceof Promise ? target.then((resolved) => withOwnHeaders(backend, resolved)) : withOwnHeaders(backend, target);
+  return target instanceof Promise
+    ? target.then((resolved) => withOwnHeaders(backend, resolved))
+    : withOwnHeaders(backend, target);
 }

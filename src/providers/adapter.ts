@@ -15,7 +15,12 @@ function query(shape: CallShape, apiVersion: string | undefined): string {
   return text === "" ? "" : `?${text}`;
 }
 
-function credentials(kind: ProviderKind, provider: ResolvedProvider, init: RequestInit, token: string | undefined): HeadersInit | undefined {
+function credentials(
+  kind: ProviderKind,
+  provider: ResolvedProvider,
+  init: RequestInit,
+  token: string | undefined,
+): HeadersInit | undefined {
   if (provider.apiKey === undefined && token === undefined) return init.headers;
   const headers = new Headers(init.headers);
   // The caller's key belongs to the caller's endpoint: it must never reach this backend.
@@ -28,7 +33,12 @@ function credentials(kind: ProviderKind, provider: ResolvedProvider, init: Reque
 }
 
 /** The URL and body of a request in `kind`'s shape (credentials aside). */
-function shaped(kind: ProviderKind, provider: ResolvedProvider, request: AdapterRequest, base: string): { url: string; body: RequestInit["body"] } {
+function shaped(
+  kind: ProviderKind,
+  provider: ResolvedProvider,
+  request: AdapterRequest,
+  base: string,
+): { url: string; body: RequestInit["body"] } {
   const shape = shapeOf(request);
   const model = mappedModel(provider, shape);
   const { body } = request.init;
@@ -52,13 +62,20 @@ export function createAdapter(kind: ProviderKind, provider: ResolvedProvider): B
       if (shape.style === "other") return false;
       if (provider.models !== undefined && mappedModel(provider, shape) === undefined) return false;
       // Into a deployment URL the model's name must come from somewhere.
-      return !(shape.style === "openai" && kind === "azure" && DEPLOYMENT_SCOPED.test(shape.rest) && shape.model === undefined);
+      return !(
+        shape.style === "openai" &&
+        kind === "azure" &&
+        DEPLOYMENT_SCOPED.test(shape.rest) &&
+        shape.model === undefined
+      );
     },
     target(request, base) {
       const { url, body } = shaped(kind, provider, request, base);
       const build = (token: string | undefined): AttemptTarget => {
         const headers = credentials(kind, provider, request.init, token);
-        return headers === request.init.headers && body === request.init.body ? { url, init: request.init } : { url, init: { ...request.init, headers, body } };
+        return headers === request.init.headers && body === request.init.body
+          ? { url, init: request.init }
+          : { url, init: { ...request.init, headers, body } };
       };
       const { tokenProvider } = provider;
       return tokenProvider === undefined ? build(undefined) : Promise.resolve(tokenProvider()).then(build);

@@ -28,18 +28,26 @@ export const DEPLOYMENT_SCOPED: RegExp =
 const shapes = new WeakMap<AdapterRequest, CallShape>();
 
 function parseJson(body: RequestInit["body"]): Record<string, unknown> | undefined {
-  const text = typeof body === "string" ? body : body instanceof Uint8Array || body instanceof ArrayBuffer ? new TextDecoder().decode(body) : undefined;
+  const text =
+    typeof body === "string"
+      ? body
+      : body instanceof Uint8Array || body instanceof ArrayBuffer
+        ? new TextDecoder().decode(body)
+        : undefined;
   if (text === undefined || !text.trimStart().startsWith("{")) return undefined;
   try {
     const json = JSON.parse(text) as unknown;
-    return json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+    return json !== null && typeof json === "object" && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
 function bodyModel(body: RequestInit["body"]): string | undefined {
-  const model = typeof FormData !== "undefined" && body instanceof FormData ? body.get("model") : parseJson(body)?.model;
+  const model =
+    typeof FormData !== "undefined" && body instanceof FormData ? body.get("model") : parseJson(body)?.model;
   return typeof model === "string" ? model : undefined;
 }
 
@@ -52,7 +60,13 @@ export function shapeOf(request: AdapterRequest): CallShape {
   const openai = deployment === null ? OPENAI_STYLE.exec(request.pathAndQuery) : null;
   if (deployment !== null) {
     const name = decodeURIComponent(deployment[1]!);
-    shape = { style: "deployment", deployment: name, rest: deployment[2] ?? "", query: deployment[3] ?? "", model: model ?? name };
+    shape = {
+      style: "deployment",
+      deployment: name,
+      rest: deployment[2] ?? "",
+      query: deployment[3] ?? "",
+      model: model ?? name,
+    };
   } else if (openai !== null) {
     shape = { style: "openai", deployment: undefined, rest: openai[1]!, query: openai[2] ?? "", model };
   } else {

@@ -15,7 +15,10 @@ export type { AzureBackendOptions, ProviderBackendOptions, ProviderKind, TokenPr
  */
 export function azure(options: AzureBackendOptions): BackendConfig {
   const { backend, provider } = resolveProvider("azure", options);
-  return { ...backend, adapter: createAdapter("azure", { ...provider, apiVersion: provider.apiVersion ?? "2024-10-21" }) };
+  return {
+    ...backend,
+    adapter: createAdapter("azure", { ...provider, apiVersion: provider.apiVersion ?? "2024-10-21" }),
+  };
 }
 
 /**

@@ -39,23 +39,34 @@ export interface ResolvedProvider {
 }
 
 function fail(factory: string, field: string, value: unknown, expected: string): never {
-  throw new TypeError(`openai-priority-loadbalancer: ${factory}() ${field} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}.`);
+  throw new TypeError(
+    `openai-priority-loadbalancer: ${factory}() ${field} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}.`,
+  );
 }
 
 /** Validates a provider's own options and splits them from the backend's. */
-export function resolveProvider(factory: string, options: AzureBackendOptions): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
+export function resolveProvider(
+  factory: string,
+  options: AzureBackendOptions,
+): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
   if (options === null || typeof options !== "object") fail(factory, "options", options, "an object with a url");
   const { apiKey, tokenProvider, models, apiVersion, ...backend } = options;
-  if (apiKey !== undefined && (typeof apiKey !== "string" || apiKey === "")) fail(factory, "apiKey", typeof apiKey, "a non-empty string");
-  if (tokenProvider !== undefined && typeof tokenProvider !== "function") fail(factory, "tokenProvider", tokenProvider, "a function");
-  if (apiKey !== undefined && tokenProvider !== undefined) fail(factory, "apiKey", "(set)", "left out when tokenProvider is set (one credential per backend)");
-  if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === "")) fail(factory, "apiVersion", apiVersion, "a non-empty string");
+  if (apiKey !== undefined && (typeof apiKey !== "string" || apiKey === ""))
+    fail(factory, "apiKey", typeof apiKey, "a non-empty string");
+  if (tokenProvider !== undefined && typeof tokenProvider !== "function")
+    fail(factory, "tokenProvider", tokenProvider, "a function");
+  if (apiKey !== undefined && tokenProvider !== undefined)
+    fail(factory, "apiKey", "(set)", "left out when tokenProvider is set (one credential per backend)");
+  if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === ""))
+    fail(factory, "apiVersion", apiVersion, "a non-empty string");
   let map: Map<string, string> | undefined;
   if (models !== undefined) {
-    if (models === null || typeof models !== "object") fail(factory, "models", models, "an object mapping model names to deployment or model names");
+    if (models === null || typeof models !== "object")
+      fail(factory, "models", models, "an object mapping model names to deployment or model names");
     map = new Map(Object.entries(models));
     for (const [model, target] of map) {
-      if (typeof target !== "string" || target === "") fail(factory, `models[${JSON.stringify(model)}]`, target, "a non-empty string");
+      if (typeof target !== "string" || target === "")
+        fail(factory, `models[${JSON.stringify(model)}]`, target, "a non-empty string");
     }
   }
   return { backend, provider: { apiKey, tokenProvider, models: map, apiVersion } };

@@ -89,7 +89,13 @@ export interface ExhaustedEvent extends RequestEvent {
 }
 
 /** Every event, discriminated on `type`. */
-export type LoadBalancerEvent = AttemptEvent | ResponseEvent | ThrottleEvent | RecoveryEvent | ProbeEvent | ExhaustedEvent;
+export type LoadBalancerEvent =
+  | AttemptEvent
+  | ResponseEvent
+  | ThrottleEvent
+  | RecoveryEvent
+  | ProbeEvent
+  | ExhaustedEvent;
 
 /** The event types. */
 export type LoadBalancerEventType = LoadBalancerEvent["type"];

@@ -9,7 +9,6 @@ import type { BackendAdapter } from "./adapter.js";
  */
 export type SelectionStrategy = "random" | "round-robin" | "failover" | "least-inflight";
 
-
 /** One backend (an Azure OpenAI resource, an API Management gateway, any OpenAI-compatible server). */
 export interface BackendConfig {
   /**

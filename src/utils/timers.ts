@@ -5,7 +5,8 @@ type TimerHandle = ReturnType<typeof setTimeout>;
  * Deno returns a number and offers `Deno.unrefTimer`, browsers have neither and need neither.
  */
 export function unrefTimer(handle: TimerHandle): void {
-  if (typeof handle === "number") (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(handle);
+  if (typeof handle === "number")
+    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(handle);
   else (handle as { unref?(): void }).unref?.();
 }
 

@@ -24,7 +24,10 @@ export const multipart = (hit: Hit | undefined): Promise<FormData> =>
 export const throttled = (retryAfterMs = 60_000): Response =>
   HttpResponse.json(
     { error: { code: "429", message: "Requests to the deployment have exceeded the rate limit." } },
-    { status: 429, headers: { "retry-after-ms": String(retryAfterMs), "retry-after": String(Math.ceil(retryAfterMs / 1000)) } },
+    {
+      status: 429,
+      headers: { "retry-after-ms": String(retryAfterMs), "retry-after": String(Math.ceil(retryAfterMs / 1000)) },
+    },
   );
 
 /**

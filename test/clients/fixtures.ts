@@ -17,7 +17,13 @@ export const chatChunks = (model: string, parts: readonly string[]) => [
     model,
     choices: [{ index: 0, delta: index === 0 ? { role: "assistant", content } : { content }, finish_reason: null }],
   })),
-  { id: "chatcmpl-2", object: "chat.completion.chunk", created: 1_735_689_600, model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
+  {
+    id: "chatcmpl-2",
+    object: "chat.completion.chunk",
+    created: 1_735_689_600,
+    model,
+    choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+  },
   {
     id: "chatcmpl-2",
     object: "chat.completion.chunk",

@@ -16,7 +16,9 @@ async function expectFile(form: FormData, name: string, bytes: Uint8Array): Prom
 describe("multipart uploads through the openai package replay across a failover", () => {
   it("AzureOpenAI audio.transcriptions.create: the PTU throttles, PAYG receives the whole file with its own key", async () => {
     const ptu = simulatedBackend("https://ptu-eastus.openai.azure.com", () => throttled());
-    const paygo = simulatedBackend("https://paygo-westus.openai.azure.com", () => HttpResponse.json({ text: "hello from paygo" }));
+    const paygo = simulatedBackend("https://paygo-westus.openai.azure.com", () =>
+      HttpResponse.json({ text: "hello from paygo" }),
+    );
     server.use(ptu.handler, paygo.handler);
     const lb = createLoadBalancer({
       backends: [
@@ -55,9 +57,20 @@ describe("multipart uploads through the openai package replay across a failover"
   });
 
   it("OpenAI files.create: a 503 on tier 1, tier 2 receives the whole file and its own bearer token", async () => {
-    const first = simulatedBackend("https://gateway-a.example.com", () => new HttpResponse("upstream unavailable", { status: 503 }));
+    const first = simulatedBackend(
+      "https://gateway-a.example.com",
+      () => new HttpResponse("upstream unavailable", { status: 503 }),
+    );
     const second = simulatedBackend("https://gateway-b.example.com", () =>
-      HttpResponse.json({ id: "file-1", object: "file", bytes: 262_144, created_at: 1, filename: "train.jsonl", purpose: "fine-tune", status: "processed" }),
+      HttpResponse.json({
+        id: "file-1",
+        object: "file",
+        bytes: 262_144,
+        created_at: 1,
+        filename: "train.jsonl",
+        purpose: "fine-tune",
+        status: "processed",
+      }),
     );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
@@ -66,7 +79,12 @@ describe("multipart uploads through the openai package replay across a failover"
         { url: "https://gateway-b.example.com/v2/openai", priority: 2, headers: { authorization: "Bearer KEY-B" } },
       ],
     });
-    const client = new OpenAI({ baseURL: "https://api.openai.com/v1", apiKey: "KEY-A", maxRetries: 0, fetch: lb.fetch });
+    const client = new OpenAI({
+      baseURL: "https://api.openai.com/v1",
+      apiKey: "KEY-A",
+      maxRetries: 0,
+      fetch: lb.fetch,
+    });
     const bytes = audioBytes();
     const file = await client.files.create({ file: await toFile(bytes, "train.jsonl"), purpose: "fine-tune" });
 

@@ -9,7 +9,9 @@ const PATH = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
 describe("plain lb.fetch calls", () => {
   it("a JSON POST: tier 1 answers 503, tier 2 receives the same URL path, headers and body", async () => {
     const first = simulatedBackend("https://ptu.example.com", () => new HttpResponse("busy", { status: 503 }));
-    const second = simulatedBackend("https://paygo.example.com", () => HttpResponse.json({ ok: true }, { headers: { "x-served-by": "paygo" } }));
+    const second = simulatedBackend("https://paygo.example.com", () =>
+      HttpResponse.json({ ok: true }, { headers: { "x-served-by": "paygo" } }),
+    );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
       backends: [
@@ -53,9 +55,9 @@ describe("plain lb.fetch calls", () => {
       body: '{"input":"text"}',
     });
     expect(await (await lb.fetch(request)).text()).toBe("done");
-    expect(second.posts().map((hit) => [hit.url, hit.headers.get("authorization"), new TextDecoder().decode(hit.body)])).toEqual([
-      ["https://b.example.com/prefix/v1/embeddings?x=1", "Bearer T", '{"input":"text"}'],
-    ]);
+    expect(
+      second.posts().map((hit) => [hit.url, hit.headers.get("authorization"), new TextDecoder().decode(hit.body)]),
+    ).toEqual([["https://b.example.com/prefix/v1/embeddings?x=1", "Bearer T", '{"input":"text"}']]);
   });
 
   it("every backend throttled: the openai package receives the synthetic 429 with its retry headers", async () => {
@@ -69,7 +71,9 @@ describe("plain lb.fetch calls", () => {
       ],
     });
     const client = new OpenAI({ baseURL: "https://ptu.example.com/v1", apiKey: "KEY", maxRetries: 0, fetch: lb.fetch });
-    const error = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(RateLimitError);
     const rateLimit = error as RateLimitError;

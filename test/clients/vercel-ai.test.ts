@@ -9,7 +9,12 @@ import { chatChunks, chatCompletion } from "./fixtures.js";
 const server = useBackends();
 
 /** Tier 1 throttles every request; tier 2 answers with `answer`. */
-function twoTiers(tier1: string, tier2: string, answer: Parameters<typeof simulatedBackend>[1], tier2Headers?: Record<string, string>) {
+function twoTiers(
+  tier1: string,
+  tier2: string,
+  answer: Parameters<typeof simulatedBackend>[1],
+  tier2Headers?: Record<string, string>,
+) {
   const first = simulatedBackend(tier1, () => throttled(30_000));
   const second = simulatedBackend(tier2, answer);
   server.use(first.handler, second.handler);
@@ -83,9 +88,14 @@ describe("the Vercel AI SDK with fetch: lb.fetch", () => {
 
   it("createAzure + streamText (deployment URLs): streamed from PAYG after the PTU throttles", async () => {
     const stream = heldEventStream(chatChunks("gpt-4o", ["Bon", "jour"]));
-    const { first, second, lb } = twoTiers("https://ptu-eastus.openai.azure.com", "https://paygo-westus.openai.azure.com", stream.response, {
-      "api-key": "PAYGO-KEY",
-    });
+    const { first, second, lb } = twoTiers(
+      "https://ptu-eastus.openai.azure.com",
+      "https://paygo-westus.openai.azure.com",
+      stream.response,
+      {
+        "api-key": "PAYGO-KEY",
+      },
+    );
     const azure = createAzure({
       resourceName: "ptu-eastus",
       apiKey: "PTU-KEY",

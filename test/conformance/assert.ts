@@ -19,7 +19,8 @@ export function ok(value: unknown, message = "expected a truthy value"): asserts
 
 /** Fails unless `actual` and `expected` are the same value (`Object.is`). */
 export function equal<T>(actual: T, expected: T, message = "values differ"): void {
-  if (!Object.is(actual, expected)) throw new AssertionError(`${message}: expected ${show(expected)}, got ${show(actual)}`);
+  if (!Object.is(actual, expected))
+    throw new AssertionError(`${message}: expected ${show(expected)}, got ${show(actual)}`);
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -29,12 +30,15 @@ function same(a: unknown, b: unknown): boolean {
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   if (keysA.length !== keysB.length) return false;
-  return keysA.every((key) => Object.hasOwn(b, key) && same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  return keysA.every(
+    (key) => Object.hasOwn(b, key) && same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }
 
 /** Fails unless `actual` and `expected` have the same structure (own enumerable keys, recursively). */
 export function deepEqual(actual: unknown, expected: unknown, message = "values differ"): void {
-  if (!same(actual, expected)) throw new AssertionError(`${message}:\n  expected ${show(expected)}\n  got      ${show(actual)}`);
+  if (!same(actual, expected))
+    throw new AssertionError(`${message}:\n  expected ${show(expected)}\n  got      ${show(actual)}`);
 }
 
 /** Awaits `promise` and fails unless it rejects; returns the rejection reason. */

@@ -40,7 +40,10 @@ export async function handleBackendRequest(request: Request): Promise<Response> 
   switch (section) {
     case "throttled":
       await request.arrayBuffer();
-      return new Response('{"error":{"code":"429"}}', { status: 429, headers: { "retry-after": "30", "content-type": "application/json" } });
+      return new Response('{"error":{"code":"429"}}', {
+        status: 429,
+        headers: { "retry-after": "30", "content-type": "application/json" },
+      });
     case "broken":
       await request.arrayBuffer();
       return new Response("unavailable", { status: 503 });

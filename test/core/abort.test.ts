@@ -36,7 +36,11 @@ describe("the caller's AbortSignal", () => {
     const events: LoadBalancerEvent[] = [];
     lb.on("*", (event) => events.push(event));
     const controller = new AbortController();
-    const pending = lb.fetch("https://x/v1/chat/completions", { method: "POST", body: "{}", signal: controller.signal });
+    const pending = lb.fetch("https://x/v1/chat/completions", {
+      method: "POST",
+      body: "{}",
+      signal: controller.signal,
+    });
     await vi.advanceTimersByTimeAsync(1000);
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
@@ -103,7 +107,11 @@ describe("attemptTimeoutMs", () => {
         };
       },
     });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: async () => new Response(body), attemptTimeoutMs: 1000 });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch: async () => new Response(body),
+      attemptTimeoutMs: 1000,
+    });
     const response = await lb.fetch("https://x/");
     await vi.advanceTimersByTimeAsync(5000);
     finish();

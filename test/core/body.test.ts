@@ -7,10 +7,15 @@ const URL_ = "https://client.example.com/v1/files";
 
 /** A throttled PTU and a pay-as-you-go backend: every request is sent twice, so its body must replay. */
 function twoBackends() {
-  const ptu = backend("https://ptu.example.com", () => new HttpResponse(null, { status: 429, headers: { "retry-after": "1" } }));
+  const ptu = backend(
+    "https://ptu.example.com",
+    () => new HttpResponse(null, { status: 429, headers: { "retry-after": "1" } }),
+  );
   const paygo = backend("https://paygo.example.com", () => HttpResponse.json({ ok: true }));
   server.use(ptu.handler, paygo.handler);
-  const lb = createLoadBalancer({ backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }] });
+  const lb = createLoadBalancer({
+    backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
+  });
   return { lb, ptu, paygo };
 }
 
@@ -48,7 +53,11 @@ describe("request bodies are read once and replayed on every attempt", () => {
     form.set("file", new File(['{"prompt":"hi"}\n'], "train.jsonl", { type: "application/jsonl" }));
     expect((await lb.fetch(URL_, { method: "POST", body: form })).status).toBe(200);
     for (const hit of [ptu.hits[0]!, paygo.hits[0]!]) {
-      const parsed = await new Request("https://parse.example", { method: "POST", body: hit.body, headers: { "content-type": hit.headers["content-type"]! } }).formData();
+      const parsed = await new Request("https://parse.example", {
+        method: "POST",
+        body: hit.body,
+        headers: { "content-type": hit.headers["content-type"]! },
+      }).formData();
       expect(parsed.get("purpose")).toBe("fine-tune");
       const file = parsed.get("file") as File;
       expect(file.name).toBe("train.jsonl");
@@ -73,7 +82,11 @@ describe("request bodies are read once and replayed on every attempt", () => {
 
   it("a Request as input with an init that overrides it", async () => {
     const { lb, paygo } = twoBackends();
-    const request = new Request("https://client.example.com/v1/embeddings", { method: "POST", body: "original", headers: { "x-a": "1" } });
+    const request = new Request("https://client.example.com/v1/embeddings", {
+      method: "POST",
+      body: "original",
+      headers: { "x-a": "1" },
+    });
     await lb.fetch(request, { method: "PUT", body: "override", headers: { "x-b": "2" } });
     expect(paygo.hits[0]).toMatchObject({ body: "override" });
     expect(paygo.hits[0]!.headers["x-b"]).toBe("2");

@@ -66,7 +66,10 @@ describe("a failed response's headers give the cooldown", () => {
 });
 
 describe("cooldowns applied by the balancer", () => {
-  function balancer(headers: Record<string, string>, options: { maxCooldownMs?: number; defaultCooldownMs?: number; status?: number } = {}) {
+  function balancer(
+    headers: Record<string, string>,
+    options: { maxCooldownMs?: number; defaultCooldownMs?: number; status?: number } = {},
+  ) {
     const { fetch } = fakeBackends({
       "https://a.example.com": () => new Response(null, { status: options.status ?? 429, headers }),
       "https://b.example.com": () => ok(),

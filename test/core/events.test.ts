@@ -31,9 +31,37 @@ describe("events", () => {
     const ptu = { name: "ptu", url: "https://ptu.example.com", priority: 1, weight: 1 };
     const paygo = { name: "paygo", url: "https://paygo.example.com/ai", priority: 2, weight: 2 };
     expect(events).toEqual([
-      { type: "attempt", at: 5000, requestId: 1, attempt: 1, backend: ptu, method: "POST", url: "https://ptu.example.com/v1/chat/completions?a=1" },
-      { type: "throttle", at: 5010, requestId: 1, attempt: 1, backend: ptu, reason: "rate-limit", status: 429, cooldownMs: 1500, until: 6510, consecutiveFailures: 0, ejected: false },
-      { type: "attempt", at: 5010, requestId: 1, attempt: 2, backend: paygo, method: "POST", url: "https://paygo.example.com/ai/v1/chat/completions?a=1" },
+      {
+        type: "attempt",
+        at: 5000,
+        requestId: 1,
+        attempt: 1,
+        backend: ptu,
+        method: "POST",
+        url: "https://ptu.example.com/v1/chat/completions?a=1",
+      },
+      {
+        type: "throttle",
+        at: 5010,
+        requestId: 1,
+        attempt: 1,
+        backend: ptu,
+        reason: "rate-limit",
+        status: 429,
+        cooldownMs: 1500,
+        until: 6510,
+        consecutiveFailures: 0,
+        ejected: false,
+      },
+      {
+        type: "attempt",
+        at: 5010,
+        requestId: 1,
+        attempt: 2,
+        backend: paygo,
+        method: "POST",
+        url: "https://paygo.example.com/ai/v1/chat/completions?a=1",
+      },
       { type: "response", at: 5020, requestId: 1, attempt: 2, backend: paygo, status: 200, latencyMs: 20 },
     ]);
     await lb.fetch("https://x/v1/models");
@@ -70,7 +98,11 @@ describe("events", () => {
   it("a listener that throws never breaks a request; the error goes to the logger", async () => {
     const errors: unknown[][] = [];
     const { fetch } = fakeBackends({ "https://a.example.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, logger: { error: (...args) => errors.push(args) } });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch,
+      logger: { error: (...args) => errors.push(args) },
+    });
     lb.on("attempt", () => {
       throw new Error("listener bug");
     });
@@ -113,7 +145,8 @@ describe("snapshot", () => {
         { url: "https://b.example.com", name: "b", priority: 2 },
       ],
       fetch: async (input) => {
-        if (String(input).startsWith("https://a.")) return new Response(null, { status: 500, headers: { "retry-after": "60" } });
+        if (String(input).startsWith("https://a."))
+          return new Response(null, { status: 500, headers: { "retry-after": "60" } });
         await gate;
         return new Response("ok", { status: 201 });
       },
@@ -126,8 +159,40 @@ describe("snapshot", () => {
     expect(lb.snapshot()).toEqual({
       at: 1000,
       backends: [
-        { name: "a", url: "https://a.example.com", priority: 1, weight: 1, kind: null, state: "cooling", until: 61_000, reason: "server-error", consecutiveFailures: 1, inFlight: 0, requests: 1, successes: 0, throttles: 0, errors: 1, lastStatus: 500 },
-        { name: "b", url: "https://b.example.com", priority: 2, weight: 1, kind: null, state: "available", until: null, reason: null, consecutiveFailures: 0, inFlight: 0, requests: 1, successes: 1, throttles: 0, errors: 0, lastStatus: 201 },
+        {
+          name: "a",
+          url: "https://a.example.com",
+          priority: 1,
+          weight: 1,
+          kind: null,
+          state: "cooling",
+          until: 61_000,
+          reason: "server-error",
+          consecutiveFailures: 1,
+          inFlight: 0,
+          requests: 1,
+          successes: 0,
+          throttles: 0,
+          errors: 1,
+          lastStatus: 500,
+        },
+        {
+          name: "b",
+          url: "https://b.example.com",
+          priority: 2,
+          weight: 1,
+          kind: null,
+          state: "available",
+          until: null,
+          reason: null,
+          consecutiveFailures: 0,
+          inFlight: 0,
+          requests: 1,
+          successes: 1,
+          throttles: 0,
+          errors: 0,
+          lastStatus: 201,
+        },
       ],
     });
   });

@@ -17,7 +17,10 @@ function throttling(name: string, retryAfter: string) {
   let throttled = true;
   const simulated = backend(`https://${name}.openai.azure.com`, () =>
     throttled
-      ? new HttpResponse(JSON.stringify({ error: { code: "429" } }), { status: 429, headers: { "retry-after": retryAfter } })
+      ? new HttpResponse(JSON.stringify({ error: { code: "429" } }), {
+          status: 429,
+          headers: { "retry-after": retryAfter },
+        })
       : HttpResponse.json({ served: name }),
   );
   return { ...simulated, recover: () => void (throttled = false) };
@@ -32,7 +35,11 @@ describe("when every backend is cooling down", () => {
     const lines: string[] = [];
     const logger: Logger = { info: (line) => lines.push(`info ${line}`), warn: (line) => lines.push(`warn ${line}`) };
     const lb = createLoadBalancer({
-      backends: ["westus", "eastus", "southcentralus"].map((name, i) => ({ url: `https://${name}.openai.azure.com`, priority: i + 1, name })),
+      backends: ["westus", "eastus", "southcentralus"].map((name, i) => ({
+        url: `https://${name}.openai.azure.com`,
+        priority: i + 1,
+        name,
+      })),
       logger,
     });
     const events: LoadBalancerEvent[] = [];
@@ -50,19 +57,34 @@ describe("when every backend is cooling down", () => {
         code: "all_backends_cooling_down",
       },
     });
-    expect(events.map((event) => event.type)).toEqual(["attempt", "throttle", "attempt", "throttle", "attempt", "throttle", "exhausted"]);
+    expect(events.map((event) => event.type)).toEqual([
+      "attempt",
+      "throttle",
+      "attempt",
+      "throttle",
+      "attempt",
+      "throttle",
+      "exhausted",
+    ]);
     expect(events.at(-1)).toMatchObject({ type: "exhausted", retryAfterMs: 4000, waiting: false, attempt: 3 });
     expect(lines).toContain("warn Backend westus is throttling (rate-limit) for 44 s");
     expect(lines).toContain("warn Backend eastus is throttling (rate-limit) for 4 s");
     expect(lines).toContain("warn No backend available; soonest retry in 4 s");
-    expect(lines[0]).toBe("info Sending request 1 to https://westus.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+    expect(lines[0]).toBe(
+      "info Sending request 1 to https://westus.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+    );
 
     eastus.recover();
     await vi.advanceTimersByTimeAsync(3999);
     expect(events.some((event) => event.type === "recovery")).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(events.filter((event) => event.type === "recovery")).toEqual([
-      { type: "recovery", at: T0 + 4000, backend: { name: "eastus", url: "https://eastus.openai.azure.com", priority: 2, weight: 1 }, downMs: 4000 },
+      {
+        type: "recovery",
+        at: T0 + 4000,
+        backend: { name: "eastus", url: "https://eastus.openai.azure.com", priority: 2, weight: 1 },
+        downMs: 4000,
+      },
     ]);
     expect(lines).toContain("info Backend eastus is no longer throttling");
     const again = await lb.fetch(CHAT, { method: "POST", body: "{}" });

@@ -4,7 +4,8 @@ import { backend, HttpResponse, useMsw } from "./msw.js";
 
 const server = useMsw();
 const CHAT = "https://client.example.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-const post = (lb: { fetch: typeof fetch }) => lb.fetch(CHAT, { method: "POST", headers: { "content-type": "application/json" }, body: '{"messages":[]}' });
+const post = (lb: { fetch: typeof fetch }) =>
+  lb.fetch(CHAT, { method: "POST", headers: { "content-type": "application/json" }, body: '{"messages":[]}' });
 const completion = () => HttpResponse.json({ object: "chat.completion", choices: [] });
 
 describe("the URL sent to a backend", () => {
@@ -24,50 +25,81 @@ describe("the URL sent to a backend", () => {
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }] });
     await lb.fetch(new URL("https://elsewhere.example.com/v1/embeddings?x=1#fragment"), { method: "POST" });
     await lb.fetch("/v1/models");
-    expect(a.hits.map((hit) => hit.url)).toEqual(["https://a.example.com/v1/embeddings?x=1", "https://a.example.com/v1/models"]);
+    expect(a.hits.map((hit) => hit.url)).toEqual([
+      "https://a.example.com/v1/embeddings?x=1",
+      "https://a.example.com/v1/models",
+    ]);
   });
 });
 
 describe("failover", () => {
-  it.each([429, 500, 502, 503, 504])("a %i sends the same request at once to the next backend and cools the first down", async (status) => {
-    const ptu = backend("https://ptu.example.com", () => new HttpResponse("busy", { status, headers: { "retry-after": "5" } }));
-    const paygo = backend("https://paygo.example.com", () => completion());
-    server.use(ptu.handler, paygo.handler);
-    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.example.com", priority: 1 }, { url: "https://paygo.example.com", priority: 2 }] });
-    const response = await post(lb);
-    expect(response.status).toBe(200);
-    expect(paygo.hits).toHaveLength(1);
-    expect(paygo.hits[0]!.body).toBe('{"messages":[]}');
-    const [ptuState] = lb.snapshot().backends;
-    expect(ptuState).toMatchObject({ state: "cooling", reason: status === 429 ? "rate-limit" : "server-error", lastStatus: status });
-    // While it cools down, the PTU gets nothing.
-    await post(lb);
-    expect(ptu.hits).toHaveLength(1);
-    expect(paygo.hits).toHaveLength(2);
-  });
+  it.each([429, 500, 502, 503, 504])(
+    "a %i sends the same request at once to the next backend and cools the first down",
+    async (status) => {
+      const ptu = backend(
+        "https://ptu.example.com",
+        () => new HttpResponse("busy", { status, headers: { "retry-after": "5" } }),
+      );
+      const paygo = backend("https://paygo.example.com", () => completion());
+      server.use(ptu.handler, paygo.handler);
+      const lb = createLoadBalancer({
+        backends: [
+          { url: "https://ptu.example.com", priority: 1 },
+          { url: "https://paygo.example.com", priority: 2 },
+        ],
+      });
+      const response = await post(lb);
+      expect(response.status).toBe(200);
+      expect(paygo.hits).toHaveLength(1);
+      expect(paygo.hits[0]!.body).toBe('{"messages":[]}');
+      const [ptuState] = lb.snapshot().backends;
+      expect(ptuState).toMatchObject({
+        state: "cooling",
+        reason: status === 429 ? "rate-limit" : "server-error",
+        lastStatus: status,
+      });
+      // While it cools down, the PTU gets nothing.
+      await post(lb);
+      expect(ptu.hits).toHaveLength(1);
+      expect(paygo.hits).toHaveLength(2);
+    },
+  );
 
-  it.each([400, 401, 404, 408, 409, 422, 302, 201, 204])("a %i is handed back unchanged, without retry or penalty", async (status) => {
-    const a = backend("https://a.example.com", () => new HttpResponse(status === 204 ? null : `body ${status}`, { status, headers: { "x-custom": "kept" } }));
-    const b = backend("https://b.example.com", () => completion());
-    server.use(a.handler, b.handler);
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }] });
-    const response = await lb.fetch(CHAT, { method: "POST", body: "{}", redirect: "manual" });
-    expect(response.status).toBe(status);
-    expect(response.headers.get("x-custom")).toBe("kept");
-    if (status !== 204) expect(await response.text()).toBe(`body ${status}`);
-    expect(b.hits).toHaveLength(0);
-    expect(lb.snapshot().backends[0]).toMatchObject({ state: "available", successes: 1, lastStatus: status });
-  });
+  it.each([400, 401, 404, 408, 409, 422, 302, 201, 204])(
+    "a %i is handed back unchanged, without retry or penalty",
+    async (status) => {
+      const a = backend(
+        "https://a.example.com",
+        () => new HttpResponse(status === 204 ? null : `body ${status}`, { status, headers: { "x-custom": "kept" } }),
+      );
+      const b = backend("https://b.example.com", () => completion());
+      server.use(a.handler, b.handler);
+      const lb = createLoadBalancer({
+        backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      });
+      const response = await lb.fetch(CHAT, { method: "POST", body: "{}", redirect: "manual" });
+      expect(response.status).toBe(status);
+      expect(response.headers.get("x-custom")).toBe("kept");
+      if (status !== 204) expect(await response.text()).toBe(`body ${status}`);
+      expect(b.hits).toHaveLength(0);
+      expect(lb.snapshot().backends[0]).toMatchObject({ state: "available", successes: 1, lastStatus: status });
+    },
+  );
 
   it("a network error cools the backend down for defaultCooldownMs and fails over", async () => {
     const down = backend("https://down.example.com", () => HttpResponse.error());
     const up = backend("https://up.example.com", () => completion());
     server.use(down.handler, up.handler);
     const events: LoadBalancerEvent[] = [];
-    const lb = createLoadBalancer({ backends: [{ url: "https://down.example.com" }, { url: "https://up.example.com", priority: 2 }], defaultCooldownMs: 7000 });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://down.example.com" }, { url: "https://up.example.com", priority: 2 }],
+      defaultCooldownMs: 7000,
+    });
     lb.on("throttle", (event) => events.push(event));
     expect((await post(lb)).status).toBe(200);
-    expect(events).toMatchObject([{ type: "throttle", reason: "network-error", cooldownMs: 7000, backend: { name: "down.example.com" } }]);
+    expect(events).toMatchObject([
+      { type: "throttle", reason: "network-error", cooldownMs: 7000, backend: { name: "down.example.com" } },
+    ]);
     expect(events[0]).not.toHaveProperty("status", expect.anything());
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "cooling", errors: 1, reason: "network-error" });
   });
@@ -105,7 +137,11 @@ describe("failover", () => {
         ? new Promise<Response>((resolve) => replies.push(resolve))
         : Promise.resolve(new Response("ok"));
     const now = 1_000_000;
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }], fetch, now: () => now });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      fetch,
+      now: () => now,
+    });
     const until: number[] = [];
     lb.on("throttle", (event) => until.push(event.until));
     const first = lb.fetch(CHAT);

@@ -14,7 +14,11 @@ type Reply = (request: Request, received: Received) => Response | Promise<Respon
  * An in-process fetch standing in for several backends, keyed by origin (or origin + path prefix):
  * it builds the Request the network would see and records it, so tests assert on what each backend got.
  */
-export function fakeBackends(routes: Record<string, Reply>): { fetch: FetchFunction; received: Received[]; calls: (prefix: string) => Received[] } {
+export function fakeBackends(routes: Record<string, Reply>): {
+  fetch: FetchFunction;
+  received: Received[];
+  calls: (prefix: string) => Received[];
+} {
   const received: Received[] = [];
   const fetch: FetchFunction = async (input, init) => {
     const request = new Request(input, init);
@@ -57,7 +61,11 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Counts requests per backend name over `n` sequential calls. */
-export async function distribution(call: () => Promise<Response>, n: number, nameOf: (response: Response) => string): Promise<Record<string, number>> {
+export async function distribution(
+  call: () => Promise<Response>,
+  n: number,
+  nameOf: (response: Response) => string,
+): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const response = await call();

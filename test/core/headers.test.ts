@@ -13,13 +13,29 @@ describe("per-backend headers", () => {
     const lb = createLoadBalancer({
       backends: [
         { url: "https://a.example.com", headers: { "api-key": "KEY-A" } },
-        { url: "https://b.example.com", priority: 2, headers: new Headers({ "api-key": "KEY-B", "x-region": "eastus2" }) },
+        {
+          url: "https://b.example.com",
+          priority: 2,
+          headers: new Headers({ "api-key": "KEY-B", "x-region": "eastus2" }),
+        },
         { url: "https://c.example.com", priority: 3 },
       ],
     });
-    const callerHeaders = new Headers({ "api-key": "CALLER-KEY", "content-type": "application/json", "x-trace": "abc" });
-    await lb.fetch("https://x/openai/deployments/d/chat/completions", { method: "POST", headers: callerHeaders, body: "{}" });
-    expect(a.hits[0]!.headers).toMatchObject({ "api-key": "KEY-A", "x-trace": "abc", "content-type": "application/json" });
+    const callerHeaders = new Headers({
+      "api-key": "CALLER-KEY",
+      "content-type": "application/json",
+      "x-trace": "abc",
+    });
+    await lb.fetch("https://x/openai/deployments/d/chat/completions", {
+      method: "POST",
+      headers: callerHeaders,
+      body: "{}",
+    });
+    expect(a.hits[0]!.headers).toMatchObject({
+      "api-key": "KEY-A",
+      "x-trace": "abc",
+      "content-type": "application/json",
+    });
     expect(a.hits[0]!.headers["x-region"]).toBeUndefined();
     expect(b.hits[0]!.headers).toMatchObject({ "api-key": "KEY-B", "x-region": "eastus2", "x-trace": "abc" });
     expect(c.hits[0]!.headers).toMatchObject({ "api-key": "CALLER-KEY", "x-trace": "abc" });
@@ -31,8 +47,14 @@ describe("per-backend headers", () => {
   it("apply to plain-object caller headers (as the Vercel AI SDK sends them)", async () => {
     const a = backend("https://a.example.com", () => HttpResponse.json({}));
     server.use(a.handler);
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", headers: { authorization: "Bearer backend" } }] });
-    await lb.fetch("https://x/v1/chat/completions", { method: "POST", headers: { Authorization: "Bearer caller", "X-Other": "1" }, body: "{}" });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com", headers: { authorization: "Bearer backend" } }],
+    });
+    await lb.fetch("https://x/v1/chat/completions", {
+      method: "POST",
+      headers: { Authorization: "Bearer caller", "X-Other": "1" },
+      body: "{}",
+    });
     expect(a.hits[0]!.headers).toMatchObject({ authorization: "Bearer backend", "x-other": "1" });
   });
 });

@@ -11,19 +11,34 @@ function simulated(origin: string, name: string, capacity = Infinity, retryAfter
   let served = 0;
   return backend(origin, async ({ request }) => {
     if (served >= capacity) {
-      return HttpResponse.json({ error: { code: "429", message: "Rate limit is exceeded." } }, { status: 429, headers: { "retry-after-ms": String(retryAfterMs) } });
+      return HttpResponse.json(
+        { error: { code: "429", message: "Rate limit is exceeded." } },
+        { status: 429, headers: { "retry-after-ms": String(retryAfterMs) } },
+      );
     }
     served++;
     const path = new URL(request.url).pathname;
     const body = (await request.json()) as { stream?: boolean; model?: string };
     if (path.endsWith("/embeddings")) {
-      return HttpResponse.json({ object: "list", data: [{ object: "embedding", index: 0, embedding: [0.1, 0.2] }], model: name, usage: { prompt_tokens: 1, total_tokens: 1 } });
+      return HttpResponse.json({
+        object: "list",
+        data: [{ object: "embedding", index: 0, embedding: [0.1, 0.2] }],
+        model: name,
+        usage: { prompt_tokens: 1, total_tokens: 1 },
+      });
     }
-    const chunk = (content: string) => ({ id: "c1", object: "chat.completion.chunk", created: 1, model: name, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+    const chunk = (content: string) => ({
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: name,
+      choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    });
     if (body.stream) {
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
-          for (const part of [`from `, name]) controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk(part))}\n\n`));
+          for (const part of [`from `, name])
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk(part))}\n\n`));
           controller.enqueue(encoder.encode("data: [DONE]\n\n"));
           controller.close();
         },
@@ -87,7 +102,9 @@ describe("with the openai package", () => {
       "/openai/deployments/gpt-4o/chat/completions",
       "/openai/deployments/text-embedding-3-small/embeddings",
     ]);
-    expect(paygo.hits.every((hit) => hit.headers["api-key"] === "PAYGO-KEY" && hit.url.endsWith("?api-version=2024-10-21"))).toBe(true);
+    expect(
+      paygo.hits.every((hit) => hit.headers["api-key"] === "PAYGO-KEY" && hit.url.endsWith("?api-version=2024-10-21")),
+    ).toBe(true);
   });
 
   it("OpenAI: standard client vs load-balanced client against OpenAI-compatible backends", async () => {
@@ -101,18 +118,32 @@ describe("with the openai package", () => {
       ],
     });
     const standard = new OpenAI({ baseURL: "https://llm-a.example.com/v1", apiKey: "sk-test", maxRetries: 0 });
-    const balanced = new OpenAI({ baseURL: "https://llm-a.example.com/v1", apiKey: "sk-test", maxRetries: 0, fetch: lb.fetch });
+    const balanced = new OpenAI({
+      baseURL: "https://llm-a.example.com/v1",
+      apiKey: "sk-test",
+      maxRetries: 0,
+      fetch: lb.fetch,
+    });
 
-    expect((await standard.chat.completions.create({ model: "gpt-4o", messages })).choices[0]!.message.content).toBe("from a");
+    expect((await standard.chat.completions.create({ model: "gpt-4o", messages })).choices[0]!.message.content).toBe(
+      "from a",
+    );
     // The standard client now fails: its only backend throttles.
-    await expect(standard.chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 429 });
+    await expect(standard.chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({
+      status: 429,
+    });
     // The balanced client carries on with the next tier.
-    expect((await balanced.chat.completions.create({ model: "gpt-4o", messages })).choices[0]!.message.content).toBe("from b");
+    expect((await balanced.chat.completions.create({ model: "gpt-4o", messages })).choices[0]!.message.content).toBe(
+      "from b",
+    );
     const stream = await balanced.chat.completions.create({ model: "gpt-4o", messages, stream: true });
     let streamed = "";
     for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? "";
     expect(streamed).toBe("from b");
-    expect(second.hits.map((hit) => hit.url)).toEqual(["https://llm-b.example.com/v1/chat/completions", "https://llm-b.example.com/v1/chat/completions"]);
+    expect(second.hits.map((hit) => hit.url)).toEqual([
+      "https://llm-b.example.com/v1/chat/completions",
+      "https://llm-b.example.com/v1/chat/completions",
+    ]);
     expect(second.hits[0]!.headers.authorization).toBe("Bearer sk-test");
   });
 
@@ -121,7 +152,13 @@ describe("with the openai package", () => {
     const only = backend("https://llm-a.example.com", () =>
       throttled
         ? new HttpResponse(null, { status: 429, headers: { "retry-after-ms": "150" } })
-        : HttpResponse.json({ id: "c", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "done" }, finish_reason: "stop" }] }),
+        : HttpResponse.json({
+            id: "c",
+            object: "chat.completion",
+            created: 1,
+            model: "m",
+            choices: [{ index: 0, message: { role: "assistant", content: "done" }, finish_reason: "stop" }],
+          }),
     );
     server.use(only.handler);
     const lb = createLoadBalancer({ backends: [{ url: "https://llm-a.example.com" }] });

@@ -3,7 +3,11 @@ import { createLoadBalancer, type BackendConfig, type LoadBalancerEvent } from "
 import { azure, azureV1, openai } from "../../src/providers/index.js";
 import { fakeBackends, ok, tooMany, type Received } from "./fixtures.js";
 
-const CALLER_HEADERS = { "content-type": "application/json", "api-key": "CALLER-AZURE-KEY", authorization: "Bearer CALLER-TOKEN" };
+const CALLER_HEADERS = {
+  "content-type": "application/json",
+  "api-key": "CALLER-AZURE-KEY",
+  authorization: "Bearer CALLER-TOKEN",
+};
 
 /** Sends one request through a balancer whose only backend is `backend`, and returns what it received. */
 async function sentTo(backend: BackendConfig, url: string, init: RequestInit = {}): Promise<Received> {
@@ -16,7 +20,10 @@ async function sentTo(backend: BackendConfig, url: string, init: RequestInit = {
 }
 
 const openaiChat = (model: string) =>
-  ["https://api.openai.com/v1/chat/completions", { method: "POST", headers: CALLER_HEADERS, body: JSON.stringify({ model, messages: [] }) }] as const;
+  [
+    "https://api.openai.com/v1/chat/completions",
+    { method: "POST", headers: CALLER_HEADERS, body: JSON.stringify({ model, messages: [] }) },
+  ] as const;
 const azureChat = (deployment: string, model = "gpt-4o") =>
   [
     `https://caller.openai.azure.com/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`,
@@ -29,21 +36,31 @@ describe("a request reaches each backend in that backend's own shape", () => {
       azure({ url: "https://eastus.openai.azure.com", apiKey: "EASTUS-KEY", models: { "gpt-4o": "gpt4o-prod" } }),
       ...openaiChat("gpt-4o"),
     );
-    expect(received.url).toBe("https://eastus.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21");
+    expect(received.url).toBe(
+      "https://eastus.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21",
+    );
     expect(received.headers.get("api-key")).toBe("EASTUS-KEY");
     expect(received.headers.get("authorization")).toBeNull();
     expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
   });
 
   it("OpenAI-shaped → azure without a map: the model name is the deployment name; apiVersion is configurable", async () => {
-    const received = await sentTo(azure({ url: "https://eastus.openai.azure.com", apiVersion: "2025-04-01-preview" }), ...openaiChat("gpt-4o-mini"));
-    expect(received.url).toBe("https://eastus.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2025-04-01-preview");
+    const received = await sentTo(
+      azure({ url: "https://eastus.openai.azure.com", apiVersion: "2025-04-01-preview" }),
+      ...openaiChat("gpt-4o-mini"),
+    );
+    expect(received.url).toBe(
+      "https://eastus.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2025-04-01-preview",
+    );
     // No credentials of its own: the caller's headers go as they are.
     expect(received.headers.get("api-key")).toBe("CALLER-AZURE-KEY");
   });
 
   it("OpenAI-shaped → azure-v1: /openai/v1 path, model renamed in the body", async () => {
-    const received = await sentTo(azureV1({ url: "https://swe.openai.azure.com", apiKey: "SWE-KEY", models: { "gpt-4o": "gpt4o-swe" } }), ...openaiChat("gpt-4o"));
+    const received = await sentTo(
+      azureV1({ url: "https://swe.openai.azure.com", apiKey: "SWE-KEY", models: { "gpt-4o": "gpt4o-swe" } }),
+      ...openaiChat("gpt-4o"),
+    );
     expect(received.url).toBe("https://swe.openai.azure.com/openai/v1/chat/completions");
     expect(JSON.parse(received.body)).toEqual({ model: "gpt4o-swe", messages: [] });
     expect(received.headers.get("api-key")).toBe("SWE-KEY");
@@ -51,7 +68,10 @@ describe("a request reaches each backend in that backend's own shape", () => {
   });
 
   it("Azure deployment-shaped → openai: base URL + operation, api-version dropped, model from the body, Bearer key", async () => {
-    const received = await sentTo(openai({ url: "https://api.openai.com/v1", apiKey: "sk-openai" }), ...azureChat("prod-gpt4o", "gpt-4o"));
+    const received = await sentTo(
+      openai({ url: "https://api.openai.com/v1", apiKey: "sk-openai" }),
+      ...azureChat("prod-gpt4o", "gpt-4o"),
+    );
     expect(received.url).toBe("https://api.openai.com/v1/chat/completions");
     expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
     expect(received.headers.get("authorization")).toBe("Bearer sk-openai");
@@ -72,12 +92,16 @@ describe("a request reaches each backend in that backend's own shape", () => {
       azure({ url: "https://westus.openai.azure.com", models: { "gpt-4o": "gpt4o-westus" } }),
       ...azureChat("prod-gpt4o", "gpt-4o"),
     );
-    expect(received.url).toBe("https://westus.openai.azure.com/openai/deployments/gpt4o-westus/chat/completions?api-version=2024-10-21");
+    expect(received.url).toBe(
+      "https://westus.openai.azure.com/openai/deployments/gpt4o-westus/chat/completions?api-version=2024-10-21",
+    );
   });
 
   it("Azure deployment-shaped → azure without a map keeps the caller's deployment", async () => {
     const received = await sentTo(azure({ url: "https://westus.openai.azure.com" }), ...azureChat("prod-gpt4o"));
-    expect(received.url).toBe("https://westus.openai.azure.com/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21");
+    expect(received.url).toBe(
+      "https://westus.openai.azure.com/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21",
+    );
   });
 
   it.each([
@@ -87,9 +111,13 @@ describe("a request reaches each backend in that backend's own shape", () => {
     ["speech", "/audio/speech", "/openai/deployments/emb/audio/speech?api-version=2024-10-21"],
     ["responses (not deployment-scoped)", "/responses", "/openai/v1/responses"],
   ])("OpenAI-shaped %s → azure", async (_name, operation, path) => {
-    const received = await sentTo(azure({ url: "https://r.openai.azure.com", models: { "text-embedding-3-small": "emb" } }), `https://api.openai.com/v1${operation}`, {
-      body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }),
-    });
+    const received = await sentTo(
+      azure({ url: "https://r.openai.azure.com", models: { "text-embedding-3-small": "emb" } }),
+      `https://api.openai.com/v1${operation}`,
+      {
+        body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }),
+      },
+    );
     expect(received.url).toBe(`https://r.openai.azure.com${path}`);
     if (operation === "/responses") expect(JSON.parse(received.body).model).toBe("emb");
   });
@@ -98,12 +126,20 @@ describe("a request reaches each backend in that backend's own shape", () => {
     const form = new FormData();
     form.set("model", "whisper-1");
     form.set("file", new File(["RIFF....WAVE"], "hello.wav", { type: "audio/wav" }));
-    const received = await sentTo(openai({ url: "https://api.openai.com/v1", apiKey: "sk", models: { "whisper-1": "whisper-large-v3" } }), "https://caller.example.com/v1/audio/transcriptions", {
-      body: form,
-      headers: {},
-    });
+    const received = await sentTo(
+      openai({ url: "https://api.openai.com/v1", apiKey: "sk", models: { "whisper-1": "whisper-large-v3" } }),
+      "https://caller.example.com/v1/audio/transcriptions",
+      {
+        body: form,
+        headers: {},
+      },
+    );
     expect(received.url).toBe("https://api.openai.com/v1/audio/transcriptions");
-    const parsed = await new Request("https://p", { method: "POST", body: received.body, headers: { "content-type": received.headers.get("content-type")! } }).formData();
+    const parsed = await new Request("https://p", {
+      method: "POST",
+      body: received.body,
+      headers: { "content-type": received.headers.get("content-type")! },
+    }).formData();
     expect(parsed.get("model")).toBe("whisper-large-v3");
     expect(await (parsed.get("file") as File).text()).toBe("RIFF....WAVE");
     expect(form.get("model")).toBe("whisper-1"); // the caller's FormData is untouched
@@ -113,17 +149,20 @@ describe("a request reaches each backend in that backend's own shape", () => {
     const form = new FormData();
     form.set("model", "whisper-1");
     form.set("file", new File(["abc"], "a.wav"));
-    const received = await sentTo(azure({ url: "https://r.openai.azure.com", models: { "whisper-1": "whisper" } }), "https://caller.example.com/v1/audio/transcriptions", { body: form, headers: {} });
-    expect(received.url).toBe("https://r.openai.azure.com/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21");
+    const received = await sentTo(
+      azure({ url: "https://r.openai.azure.com", models: { "whisper-1": "whisper" } }),
+      "https://caller.example.com/v1/audio/transcriptions",
+      { body: form, headers: {} },
+    );
+    expect(received.url).toBe(
+      "https://r.openai.azure.com/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21",
+    );
   });
 
   it("paths it cannot translate go only to backends without an adapter (the caller's own shape)", async () => {
     const fake = fakeBackends({ "https://typed.example.com": () => ok(), "https://raw.example.com": () => ok() });
     const lb = createLoadBalancer({
-      backends: [
-        openai({ url: "https://typed.example.com/v1" }),
-        { url: "https://raw.example.com", priority: 2 },
-      ],
+      backends: [openai({ url: "https://typed.example.com/v1" }), { url: "https://raw.example.com", priority: 2 }],
       fetch: fake.fetch,
     });
     await lb.fetch("https://caller.example.com/custom/route", { method: "POST", body: "{}" });
@@ -142,13 +181,18 @@ describe("model maps", () => {
       fetch: fake.fetch,
     });
     await lb.fetch(...openaiChat("gpt-4o-mini"));
-    expect(fake.received.map((r) => r.url)).toEqual(["https://b.openai.azure.com/openai/deployments/mini/chat/completions?api-version=2024-10-21"]);
+    expect(fake.received.map((r) => r.url)).toEqual([
+      "https://b.openai.azure.com/openai/deployments/mini/chat/completions?api-version=2024-10-21",
+    ]);
     expect(lb.snapshot().backends.map((b) => b.state)).toEqual(["available", "available"]);
   });
 
   it("when no backend serves the model, the caller gets a 404 model_not_found at once", async () => {
     const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [azure({ url: "https://a.openai.azure.com", models: { "gpt-4o": "x" } })], fetch: fake.fetch });
+    const lb = createLoadBalancer({
+      backends: [azure({ url: "https://a.openai.azure.com", models: { "gpt-4o": "x" } })],
+      fetch: fake.fetch,
+    });
     const response = await lb.fetch(...openaiChat("o3"));
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: { code: "model_not_found", type: "invalid_request_error" } });
@@ -156,7 +200,10 @@ describe("model maps", () => {
   });
 
   it("the synthetic 429 counts only backends that serve the model", async () => {
-    const fake = fakeBackends({ "https://a.example.com": () => tooMany({ "retry-after": "5" }), "https://b.example.com": () => ok() });
+    const fake = fakeBackends({
+      "https://a.example.com": () => tooMany({ "retry-after": "5" }),
+      "https://b.example.com": () => ok(),
+    });
     const lb = createLoadBalancer({
       backends: [
         openai({ url: "https://a.example.com/v1", models: { "gpt-4o": "gpt-4o" } }),
@@ -200,7 +247,10 @@ describe("per-backend credentials", () => {
     let issued = 0;
     const tokenProvider = vi.fn(async () => `entra-token-${++issued}`);
     const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [azure({ url: "https://a.openai.azure.com", tokenProvider })], fetch: fake.fetch });
+    const lb = createLoadBalancer({
+      backends: [azure({ url: "https://a.openai.azure.com", tokenProvider })],
+      fetch: fake.fetch,
+    });
     await lb.fetch(...azureChat("gpt-4o"));
     await lb.fetch(...azureChat("gpt-4o"));
     expect(fake.received.map((r) => [r.headers.get("authorization"), r.headers.get("api-key")])).toEqual([
@@ -226,18 +276,38 @@ describe("per-backend credentials", () => {
   });
 
   it("validation names the factory, the field and the value", () => {
-    expect(() => azure({ url: "https://a.example.com", apiKey: "k", tokenProvider: () => "t" })).toThrow(/azure\(\) apiKey must be left out when tokenProvider is set/);
-    expect(() => azureV1({ url: "https://a.example.com", models: { a: "" } })).toThrow(/azureV1\(\) models\["a"\] must be a non-empty string, got ""/);
-    expect(() => openai({ url: "https://a.example.com", apiKey: "" })).toThrow(/openai\(\) apiKey must be a non-empty string/);
-    expect(() => openai({ url: "https://a.example.com", tokenProvider: "token" as never })).toThrow(/openai\(\) tokenProvider must be a function, got "token"/);
-    expect(() => azure({ url: "https://a.example.com", apiVersion: "" })).toThrow(/azure\(\) apiVersion must be a non-empty string/);
+    expect(() => azure({ url: "https://a.example.com", apiKey: "k", tokenProvider: () => "t" })).toThrow(
+      /azure\(\) apiKey must be left out when tokenProvider is set/,
+    );
+    expect(() => azureV1({ url: "https://a.example.com", models: { a: "" } })).toThrow(
+      /azureV1\(\) models\["a"\] must be a non-empty string, got ""/,
+    );
+    expect(() => openai({ url: "https://a.example.com", apiKey: "" })).toThrow(
+      /openai\(\) apiKey must be a non-empty string/,
+    );
+    expect(() => openai({ url: "https://a.example.com", tokenProvider: "token" as never })).toThrow(
+      /openai\(\) tokenProvider must be a function, got "token"/,
+    );
+    expect(() => azure({ url: "https://a.example.com", apiVersion: "" })).toThrow(
+      /azure\(\) apiVersion must be a non-empty string/,
+    );
     // The backend's own fields are still validated by createLoadBalancer.
-    expect(() => createLoadBalancer({ backends: [azure({ url: "https://a.example.com", weight: 0 })] })).toThrow(/backends\[0\]\.weight must be a finite number > 0, got 0/);
-    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", adapter: {} as never }] })).toThrow(/backends\[0\]\.adapter must be a BackendAdapter/);
+    expect(() => createLoadBalancer({ backends: [azure({ url: "https://a.example.com", weight: 0 })] })).toThrow(
+      /backends\[0\]\.weight must be a finite number > 0, got 0/,
+    );
+    expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", adapter: {} as never }] })).toThrow(
+      /backends\[0\]\.adapter must be a BackendAdapter/,
+    );
   });
 
   it("the snapshot names each backend's kind", () => {
-    const lb = createLoadBalancer({ backends: [azure({ url: "https://a.example.com" }), openai({ url: "https://b.example.com/v1" }), { url: "https://c.example.com" }] });
+    const lb = createLoadBalancer({
+      backends: [
+        azure({ url: "https://a.example.com" }),
+        openai({ url: "https://b.example.com/v1" }),
+        { url: "https://c.example.com" },
+      ],
+    });
     expect(lb.snapshot().backends.map((backend) => backend.kind)).toEqual(["azure", "openai", null]);
   });
 });

@@ -23,7 +23,9 @@ describe("escalating cooldowns for backends that keep failing", () => {
       failureThreshold: 3,
     });
     const throttles: Array<{ cooldownMs: number; consecutiveFailures: number; ejected: boolean }> = [];
-    lb.on("throttle", ({ cooldownMs, consecutiveFailures, ejected }) => throttles.push({ cooldownMs, consecutiveFailures, ejected }));
+    lb.on("throttle", ({ cooldownMs, consecutiveFailures, ejected }) =>
+      throttles.push({ cooldownMs, consecutiveFailures, ejected }),
+    );
     const states: string[] = [];
     for (let i = 0; i < 5; i++) {
       await lb.fetch("https://x/");
@@ -44,8 +46,15 @@ describe("escalating cooldowns for backends that keep failing", () => {
   });
 
   it("429s keep their exact retry-after and do not count as failures", async () => {
-    const fake = fakeBackends({ "https://a.example.com": () => new Response(null, { status: 429, headers: { "retry-after": "2" } }), "https://b.example.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }], fetch: fake.fetch, failureThreshold: 1 });
+    const fake = fakeBackends({
+      "https://a.example.com": () => new Response(null, { status: 429, headers: { "retry-after": "2" } }),
+      "https://b.example.com": () => ok(),
+    });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      fetch: fake.fetch,
+      failureThreshold: 1,
+    });
     const cooldowns: number[] = [];
     lb.on("throttle", (event) => cooldowns.push(event.cooldownMs));
     for (let i = 0; i < 4; i++) {
@@ -62,7 +71,11 @@ describe("escalating cooldowns for backends that keep failing", () => {
       String(input).startsWith("https://a.")
         ? new Promise((resolve) => replies.push(() => resolve(new Response(null, { status: 500 }))))
         : Promise.resolve(ok());
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }], fetch, failureThreshold: 2 });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      fetch,
+      failureThreshold: 2,
+    });
     const pending = [lb.fetch("https://x/"), lb.fetch("https://x/"), lb.fetch("https://x/")];
     await vi.waitFor(() => expect(replies).toHaveLength(3));
     for (const reply of replies) reply();
@@ -84,7 +97,10 @@ describe("single-probe recovery", () => {
       await new Promise<void>((resolve) => (answerProbe = resolve));
       return ok({}, { headers: { "x-host": "ptu" } });
     };
-    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }], fetch });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
+      fetch,
+    });
     const events: LoadBalancerEvent[] = [];
     lb.on("*", (event) => events.push(event));
     await lb.fetch("https://x/");
@@ -100,7 +116,9 @@ describe("single-probe recovery", () => {
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "probing", inFlight: 1 });
     answerProbe();
     expect(host(await probe)).toBe("ptu");
-    expect(events.filter((event) => event.type === "probe")).toMatchObject([{ success: true, backend: { name: "ptu.example.com" } }]);
+    expect(events.filter((event) => event.type === "probe")).toMatchObject([
+      { success: true, backend: { name: "ptu.example.com" } },
+    ]);
     expect(lb.snapshot().backends[0]!.state).toBe("available");
     answerProbe = undefined as never;
     const after = lb.fetch("https://x/");
@@ -110,8 +128,15 @@ describe("single-probe recovery", () => {
   });
 
   it("a failed probe sends the backend back to cooling", async () => {
-    const fake = fakeBackends({ "https://a.example.com": () => new Response(null, { status: 503 }), "https://b.example.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }], fetch: fake.fetch, defaultCooldownMs: 500 });
+    const fake = fakeBackends({
+      "https://a.example.com": () => new Response(null, { status: 503 }),
+      "https://b.example.com": () => ok(),
+    });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      fetch: fake.fetch,
+      defaultCooldownMs: 500,
+    });
     const probes: boolean[] = [];
     lb.on("probe", (event) => probes.push(event.success));
     await lb.fetch("https://x/");
@@ -152,7 +177,10 @@ describe("after a 429", () => {
       if (throttled) return Promise.resolve(new Response(null, { status: 429, headers: { "retry-after": "1" } }));
       return new Promise((resolve) => gates.push(() => resolve(ok({}, { headers: { "x-host": "ptu" } }))));
     };
-    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }], fetch });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
+      fetch,
+    });
     await lb.fetch("https://x/");
     throttled = false;
     await vi.advanceTimersByTimeAsync(1000);
@@ -173,7 +201,9 @@ describe("what the caller is told while no backend is free", () => {
     let failing = true;
     const gates: Array<() => void> = [];
     const fetch: FetchFunction = () =>
-      failing ? Promise.resolve(new Response(null, { status: 500 })) : new Promise((resolve) => gates.push(() => resolve(ok())));
+      failing
+        ? Promise.resolve(new Response(null, { status: 500 }))
+        : new Promise((resolve) => gates.push(() => resolve(ok())));
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, defaultCooldownMs: 1000 });
     await lb.fetch("https://x/");
     failing = false;
@@ -189,7 +219,8 @@ describe("what the caller is told while no backend is free", () => {
 
   it("a recovery due within 50 ms is waited for inside the balancer instead of answered with a 429", async () => {
     let calls = 0;
-    const fetch: FetchFunction = async () => (++calls === 1 ? new Response(null, { status: 429, headers: { "retry-after-ms": "30" } }) : ok());
+    const fetch: FetchFunction = async () =>
+      ++calls === 1 ? new Response(null, { status: 429, headers: { "retry-after-ms": "30" } }) : ok();
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch });
     const exhausted: Array<{ retryAfterMs: number; waiting: boolean }> = [];
     lb.on("exhausted", ({ retryAfterMs, waiting }) => exhausted.push({ retryAfterMs, waiting }));
@@ -205,10 +236,25 @@ describe("proactive throttling on exhausted quota", () => {
   it("a success with x-ratelimit-remaining-requests: 0 cools the backend until its reset, before it answers 429", async () => {
     const now = 50_000;
     const fake = fakeBackends({
-      "https://a.example.com": () => ok({}, { headers: { "x-host": "a", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1.5s", "x-ratelimit-remaining-tokens": "9000" } }),
+      "https://a.example.com": () =>
+        ok(
+          {},
+          {
+            headers: {
+              "x-host": "a",
+              "x-ratelimit-remaining-requests": "0",
+              "x-ratelimit-reset-requests": "1.5s",
+              "x-ratelimit-remaining-tokens": "9000",
+            },
+          },
+        ),
       "https://b.example.com": served("b"),
     });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }], fetch: fake.fetch, now: () => now });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      fetch: fake.fetch,
+      now: () => now,
+    });
     const throttles: LoadBalancerEvent[] = [];
     lb.on("throttle", (event) => throttles.push(event));
     const first = await lb.fetch("https://x/");
@@ -221,7 +267,17 @@ describe("proactive throttling on exhausted quota", () => {
 
   it("tokens exhausted: cools until the token reset", async () => {
     const fake = fakeBackends({
-      "https://a.example.com": () => ok({}, { headers: { "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "6m0s", "x-ratelimit-reset-requests": "1s" } }),
+      "https://a.example.com": () =>
+        ok(
+          {},
+          {
+            headers: {
+              "x-ratelimit-remaining-tokens": "0",
+              "x-ratelimit-reset-tokens": "6m0s",
+              "x-ratelimit-reset-requests": "1s",
+            },
+          },
+        ),
     });
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: fake.fetch, now: () => 0 });
     await lb.fetch("https://x/");
@@ -229,7 +285,9 @@ describe("proactive throttling on exhausted quota", () => {
   });
 
   it("remaining quota, or no such headers, means no throttling", async () => {
-    const fake = fakeBackends({ "https://a.example.com": () => ok({}, { headers: { "x-ratelimit-remaining-requests": "12" } }) });
+    const fake = fakeBackends({
+      "https://a.example.com": () => ok({}, { headers: { "x-ratelimit-remaining-requests": "12" } }),
+    });
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: fake.fetch });
     await lb.fetch("https://x/");
     await lb.fetch("https://x/");
@@ -258,7 +316,9 @@ describe("selection modes", () => {
   it("least-inflight: concurrent requests spread to the least busy backends", async () => {
     const gates: Array<() => void> = [];
     const fetch: FetchFunction = (input) =>
-      new Promise((resolve) => gates.push(() => resolve(ok({}, { headers: { "x-host": new URL(String(input)).host } }))));
+      new Promise((resolve) =>
+        gates.push(() => resolve(ok({}, { headers: { "x-host": new URL(String(input)).host } }))),
+      );
     const lb = createLoadBalancer({
       backends: ["a", "b", "c"].map((name) => ({ url: `https://${name}.example.com` })),
       fetch,

@@ -10,7 +10,10 @@ function fleet(configs: BackendConfig[], throttled: string[] = []) {
   const routes = Object.fromEntries(
     configs.map((config) => [
       config.url,
-      () => (throttled.includes(new URL(config.url).host) ? tooMany({ "retry-after": "30" }) : ok({}, { headers: { "x-served-by": config.url } })),
+      () =>
+        throttled.includes(new URL(config.url).host)
+          ? tooMany({ "retry-after": "30" })
+          : ok({}, { headers: { "x-served-by": config.url } }),
     ]),
   );
   return fakeBackends(routes);
@@ -37,7 +40,8 @@ describe("the seed's five configurations", () => {
     const backends = ["a", "b", "c"].map((name) => ({ url: `https://${name}.example.com` }));
     const lb = createLoadBalancer({ backends, fetch: fleet(backends).fetch, random: seededRandom(11) });
     const counts = await distribution(() => lb.fetch(URL_), 1200, host);
-    for (const count of Object.values(counts)) expect(count).toBeGreaterThanOrEqual(350), expect(count).toBeLessThanOrEqual(450);
+    for (const count of Object.values(counts))
+      expect(count).toBeGreaterThanOrEqual(350), expect(count).toBeLessThanOrEqual(450);
   });
 
   it("three backends in two priorities: only the priority-1 backend serves while it is available", async () => {
@@ -56,7 +60,11 @@ describe("the seed's five configurations", () => {
       { url: "https://eastus2.example.com", priority: 2 },
       { url: "https://westus.example.com", priority: 2 },
     ];
-    const lb = createLoadBalancer({ backends, fetch: fleet(backends, ["eastus.example.com"]).fetch, random: seededRandom(3) });
+    const lb = createLoadBalancer({
+      backends,
+      fetch: fleet(backends, ["eastus.example.com"]).fetch,
+      random: seededRandom(3),
+    });
     const counts = await distribution(() => lb.fetch(URL_), 200, host);
     expect(Object.keys(counts).sort()).toEqual(["eastus2.example.com", "westus.example.com"]);
     expect(counts["eastus2.example.com"]).toBeGreaterThan(70);
@@ -73,7 +81,10 @@ describe("the seed's five configurations", () => {
     expect(await distribution(() => first.fetch(URL_), 10, host)).toEqual({ "eastus.example.com": 10 });
     const second = createLoadBalancer({ backends, fetch: fleet(backends, ["eastus.example.com"]).fetch });
     expect(await distribution(() => second.fetch(URL_), 10, host)).toEqual({ "eastus2.example.com": 10 });
-    const third = createLoadBalancer({ backends, fetch: fleet(backends, ["eastus.example.com", "eastus2.example.com"]).fetch });
+    const third = createLoadBalancer({
+      backends,
+      fetch: fleet(backends, ["eastus.example.com", "eastus2.example.com"]).fetch,
+    });
     expect(await distribution(() => third.fetch(URL_), 10, host)).toEqual({ "westus.example.com": 10 });
   });
 });
@@ -122,7 +133,11 @@ describe("choice within a tier", () => {
 
   it("round-robin skips a cooling backend and shares the load among the others", async () => {
     const backends = ["a", "b", "c"].map((name) => ({ url: `https://${name}.example.com` }));
-    const lb = createLoadBalancer({ backends, fetch: fleet(backends, ["b.example.com"]).fetch, selection: "round-robin" });
+    const lb = createLoadBalancer({
+      backends,
+      fetch: fleet(backends, ["b.example.com"]).fetch,
+      selection: "round-robin",
+    });
     const counts = await distribution(() => lb.fetch(URL_), 20, host);
     expect(counts).toEqual({ "a.example.com": 10, "c.example.com": 10 });
   });

@@ -9,7 +9,9 @@ let streaming: Server;
 const received: string[] = [];
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 let throttlingUrl: string;
@@ -19,7 +21,9 @@ let refusedUrl: string;
 beforeAll(async () => {
   throttling = createServer((request, response) => {
     received.push(`throttling ${request.method} ${request.url}`);
-    response.writeHead(429, { "retry-after": "30", "content-type": "application/json" }).end('{"error":{"code":"429"}}');
+    response
+      .writeHead(429, { "retry-after": "30", "content-type": "application/json" })
+      .end('{"error":{"code":"429"}}');
   });
   streaming = createServer((request, response) => {
     let body = "";
@@ -54,10 +58,16 @@ describe("over real sockets", () => {
     });
     const reasons: string[] = [];
     lb.on("throttle", (event) => reasons.push(`${event.backend.name}:${event.reason}`));
-    const response = await lb.fetch("https://client.example.com/v1/chat/completions?stream=1", { method: "POST", body: '{"stream":true}' });
+    const response = await lb.fetch("https://client.example.com/v1/chat/completions?stream=1", {
+      method: "POST",
+      body: '{"stream":true}',
+    });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("data: one\n\ndata: two\n\n");
     expect(reasons).toEqual(["refused:network-error", "throttling:rate-limit"]);
-    expect(received).toEqual(["throttling POST /v1/chat/completions?stream=1", 'streaming POST /prefix/v1/chat/completions?stream=1 {"stream":true}']);
+    expect(received).toEqual([
+      "throttling POST /v1/chat/completions?stream=1",
+      'streaming POST /prefix/v1/chat/completions?stream=1 {"stream":true}',
+    ]);
   });
 });

@@ -9,7 +9,10 @@ describe("streaming responses", () => {
     const encoder = new TextEncoder();
     let sendRest!: () => void;
     const restSent = new Promise<void>((resolve) => (sendRest = resolve));
-    const ptu = backend("https://ptu.example.com", () => new HttpResponse(null, { status: 429, headers: { "retry-after-ms": "500" } }));
+    const ptu = backend(
+      "https://ptu.example.com",
+      () => new HttpResponse(null, { status: 429, headers: { "retry-after-ms": "500" } }),
+    );
     const paygo = backend("https://paygo.example.com", () => {
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
@@ -22,9 +25,14 @@ describe("streaming responses", () => {
       return new HttpResponse(stream, { headers: { "content-type": "text/event-stream" } });
     });
     server.use(ptu.handler, paygo.handler);
-    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }] });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
+    });
 
-    const response = await lb.fetch("https://x/openai/deployments/d/chat/completions?api-version=v", { method: "POST", body: '{"stream":true}' });
+    const response = await lb.fetch("https://x/openai/deployments/d/chat/completions?api-version=v", {
+      method: "POST",
+      body: '{"stream":true}',
+    });
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     const first = await reader.read();
@@ -48,7 +56,8 @@ describe("streaming responses", () => {
     });
     const lb = createLoadBalancer({
       backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
-      fetch: async (input) => (String(input).startsWith("https://a.") ? new Response(failing, { status: 503 }) : new Response("ok")),
+      fetch: async (input) =>
+        String(input).startsWith("https://a.") ? new Response(failing, { status: 503 }) : new Response("ok"),
     });
     expect(await (await lb.fetch("https://x/")).text()).toBe("ok");
     expect(cancelled).toBe(true);

@@ -14,7 +14,8 @@ function scriptedFetch(script: Record<string, Array<() => Response>>): FetchFunc
   };
 }
 
-const rateLimited = (ms: number) => (): Response => new Response("{}", { status: 429, headers: { "retry-after-ms": String(ms) } });
+const rateLimited = (ms: number) => (): Response =>
+  new Response("{}", { status: 429, headers: { "retry-after-ms": String(ms) } });
 const serverError = () => (): Response => new Response("{}", { status: 503 });
 
 const backends = [
@@ -75,7 +76,12 @@ describe("tiers and states", () => {
   });
 
   it("shows a failing backend probing once its cooldown ends, and back in rotation when the probe succeeds", async () => {
-    const lb = createLoadBalancer({ backends, fetch: scriptedFetch({ "ptu.example": [serverError()] }), random: () => 0, defaultCooldownMs: 10_000 });
+    const lb = createLoadBalancer({
+      backends,
+      fetch: scriptedFetch({ "ptu.example": [serverError()] }),
+      random: () => 0,
+      defaultCooldownMs: 10_000,
+    });
     mounted = mount(lb);
     await lb.fetch("https://ptu.example/openai/chat", { method: "POST", body: "{}" });
     nextFrame();
@@ -87,14 +93,21 @@ describe("tiers and states", () => {
     nextFrame();
     expect(mounted.get(row).dataset.state).toBe("available");
     expect(mounted.text(`${row} .state`)).toBe("available");
-    expect(mounted.all(".log li .text").map((el) => el.textContent)).toContain("#2 probe of ptu succeeded: back in rotation");
+    expect(mounted.all(".log li .text").map((el) => el.textContent)).toContain(
+      "#2 probe of ptu succeeded: back in rotation",
+    );
   });
 
   it("renders ejected and probing backends, and states and reasons it does not know, as text", () => {
     const lb = createFakeBalancer([
       backendSnapshot({ name: "a", state: "ejected", until: Date.now() + 5000, reason: "quota" }),
       backendSnapshot({ name: "b", state: "probing" }),
-      backendSnapshot({ name: "c", state: "draining" as "probing", until: Date.now() + 2000, reason: "maintenance" as "quota" }),
+      backendSnapshot({
+        name: "c",
+        state: "draining" as "probing",
+        until: Date.now() + 2000,
+        reason: "maintenance" as "quota",
+      }),
     ]);
     mounted = mount(lb);
     expect(mounted.text('[data-backend="a"] .state')).toBe("ejected · 5 s");
@@ -119,8 +132,16 @@ describe("counts, bars and totals", () => {
     nextFrame();
 
     const counts = (name: string): Record<string, string> =>
-      Object.fromEntries(mounted!.all(`[data-backend="${name}"] [data-count]`).map((el) => [el.dataset.count, el.textContent ?? ""]));
-    expect(counts("ptu")).toEqual({ requests: "1 sent", successes: "0 ok", throttles: "1 × 429", errors: "0 err", inFlight: "0 in flight" });
+      Object.fromEntries(
+        mounted!.all(`[data-backend="${name}"] [data-count]`).map((el) => [el.dataset.count, el.textContent ?? ""]),
+      );
+    expect(counts("ptu")).toEqual({
+      requests: "1 sent",
+      successes: "0 ok",
+      throttles: "1 × 429",
+      errors: "0 err",
+      inFlight: "0 in flight",
+    });
     expect(counts("paygo-a")).toMatchObject({ requests: "1 sent", errors: "1 err" });
     expect(counts("paygo-b")).toMatchObject({ requests: "3 sent", successes: "3 ok" });
     expect(mounted.text('[data-backend="paygo-b"] .counts')).toContain("(60%)");
@@ -129,8 +150,14 @@ describe("counts, bars and totals", () => {
     const widths = (name: string): string[] =>
       mounted!.all(`[data-backend="${name}"] .bar > span`).map((segment) => segment.style.width);
     expect(widths("paygo-b")).toEqual(["100%", "0%", "0%", "0%"]);
-    expect(widths("ptu").map(parseFloat).map((w) => Math.round(w))).toEqual([0, 33, 0, 0]);
-    expect(mounted.get('[data-backend="paygo-a"] .bar').getAttribute("aria-label")).toBe("0 successes, 0 throttled, 1 errors of 1 attempts");
+    expect(
+      widths("ptu")
+        .map(parseFloat)
+        .map((w) => Math.round(w)),
+    ).toEqual([0, 33, 0, 0]);
+    expect(mounted.get('[data-backend="paygo-a"] .bar').getAttribute("aria-label")).toBe(
+      "0 successes, 0 throttled, 1 errors of 1 attempts",
+    );
   });
 
   it("totals requests, responses by status class, synthetic 429s and attempts per request", async () => {
@@ -189,7 +216,11 @@ describe("event log", () => {
     expect(mounted.text(".log-head h3")).toBe("Recent events · paused, 2 new");
 
     click(pause);
-    expect(mounted.all(".log li .text").map((el) => el.textContent)).toEqual(["#3 try 1 → ptu", "#2 try 1 → ptu", "#1 try 1 → ptu"]);
+    expect(mounted.all(".log li .text").map((el) => el.textContent)).toEqual([
+      "#3 try 1 → ptu",
+      "#2 try 1 → ptu",
+      "#1 try 1 → ptu",
+    ]);
   });
 });
 
@@ -261,7 +292,9 @@ describe("mounting and unmounting", () => {
   });
 
   it("removes its listener, its timers and its DOM on unmount", () => {
-    const lb = createFakeBalancer([backendSnapshot({ name: "ptu", state: "cooling", until: Date.now() + 30_000, reason: "rate-limit" })]);
+    const lb = createFakeBalancer([
+      backendSnapshot({ name: "ptu", state: "cooling", until: Date.now() + 30_000, reason: "rate-limit" }),
+    ]);
     const { unmount } = mount(lb);
     expect(lb.activeListeners).toBe(1);
     lb.emit(attemptEvent(1)); // a frame is now pending, and the countdown ticks

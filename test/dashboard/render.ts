@@ -22,7 +22,8 @@ export function mount(lb: DashboardBalancer, element?: Element): Mounted {
   });
   const hosts = document.querySelectorAll<HTMLElement>("plb-dashboard");
   const host = hosts[hosts.length - 1];
-  if (hosts.length !== 1 || host?.shadowRoot == null) throw new Error(`expected one dashboard with a shadow root, found ${hosts.length}`);
+  if (hosts.length !== 1 || host?.shadowRoot == null)
+    throw new Error(`expected one dashboard with a shadow root, found ${hosts.length}`);
   const root = host.shadowRoot;
   const all = (selector: string): HTMLElement[] => [...root.querySelectorAll<HTMLElement>(selector)];
   const get = (selector: string): HTMLElement => {

@@ -46,7 +46,9 @@ it("shows the PTU cooling with a countdown and priority 2 serving the overflow a
   expect(first).toBeGreaterThan(0);
   expect(first).toBeLessThanOrEqual(15);
   // The countdown ticks down while the page is idle.
-  await expect.poll(async () => Number.parseInt((await ptu.locator(".countdown").textContent()) ?? "", 10), { timeout: 5_000 }).toBeLessThan(first);
+  await expect
+    .poll(async () => Number.parseInt((await ptu.locator(".countdown").textContent()) ?? "", 10), { timeout: 5_000 })
+    .toBeLessThan(first);
 
   expect(await count("ptu-swedencentral", "successes")).toBe(10);
   const tier2 = (await count("paygo-eastus", "successes")) + (await count("paygo-westus", "successes"));
@@ -59,12 +61,15 @@ it("shows the PTU cooling with a countdown and priority 2 serving the overflow a
 it("streams a completion into the page while the PTU is cooling", async () => {
   await page.getByRole("button", { name: "Streamed completion" }).click();
   await expect.poll(() => page.locator(".stream").textContent(), { timeout: 20_000 }).toMatch(/\w+ \w+ \w+/);
-  await expect.poll(() => page.getByRole("button", { name: "Streamed completion" }).isEnabled(), { timeout: 20_000 }).toBe(true);
+  await expect
+    .poll(() => page.getByRole("button", { name: "Streamed completion" }).isEnabled(), { timeout: 20_000 })
+    .toBe(true);
   expect(await page.locator('[data-result="ok"]').textContent()).toBe("21 × 200");
 });
 
 it("keeps the page's styles out of the shadow root and can be collapsed with the keyboard", async () => {
-  const fontSize = (selector: string) => page.locator(selector).evaluate((element) => getComputedStyle(element).fontSize);
+  const fontSize = (selector: string) =>
+    page.locator(selector).evaluate((element) => getComputedStyle(element).fontSize);
   expect(await fontSize("body")).toBe("15px");
   expect(await fontSize("plb-dashboard .panel")).toBe("12px");
 

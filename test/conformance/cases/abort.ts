@@ -6,7 +6,10 @@ const isAbort = (error: unknown): boolean => error instanceof Error && error.nam
 
 /** The caller's AbortSignal ends the request wherever it is; the balancer's own timeout fails over. */
 export function abortCases({ t, lib }: Context): void {
-  const twoTiers = (first: Parameters<FakeNetwork["route"]>[1], options: { maxWaitMs?: number; attemptTimeoutMs?: number } = {}) => {
+  const twoTiers = (
+    first: Parameters<FakeNetwork["route"]>[1],
+    options: { maxWaitMs?: number; attemptTimeoutMs?: number } = {},
+  ) => {
     const net = new FakeNetwork().route("https://a.test", first).route("https://b.test", reply(200));
     const lb = lib.createLoadBalancer({
       backends: [
@@ -41,7 +44,12 @@ export function abortCases({ t, lib }: Context): void {
 
   t.test("aborting while waiting for a cooling backend (maxWaitMs) rejects with the signal's reason", async () => {
     const net = new FakeNetwork().route("https://a.test", reply(429, { "retry-after": "60" }));
-    const single = lib.createLoadBalancer({ backends: [{ url: "https://a.test" }], fetch: net.fetch, now: clock().read, maxWaitMs: 600_000 });
+    const single = lib.createLoadBalancer({
+      backends: [{ url: "https://a.test" }],
+      fetch: net.fetch,
+      now: clock().read,
+      maxWaitMs: 600_000,
+    });
     const controller = new AbortController();
     const waiting: boolean[] = [];
     single.on("exhausted", (event) => {
@@ -54,12 +62,15 @@ export function abortCases({ t, lib }: Context): void {
     equal(net.received.length, 1);
   });
 
-  t.test("attemptTimeoutMs: a backend that does not answer in time cools down (timeout) and the request fails over", async () => {
-    const { net, lb } = twoTiers(hang, { attemptTimeoutMs: 50 });
-    const reasons: string[] = [];
-    lb.on("throttle", (event) => reasons.push(event.reason));
-    equal((await lb.fetch(API, { method: "POST", body: "x" })).status, 200);
-    deepEqual(net.origins(), ["https://a.test", "https://b.test"]);
-    deepEqual(reasons, ["timeout"]);
-  });
+  t.test(
+    "attemptTimeoutMs: a backend that does not answer in time cools down (timeout) and the request fails over",
+    async () => {
+      const { net, lb } = twoTiers(hang, { attemptTimeoutMs: 50 });
+      const reasons: string[] = [];
+      lb.on("throttle", (event) => reasons.push(event.reason));
+      equal((await lb.fetch(API, { method: "POST", body: "x" })).status, 200);
+      deepEqual(net.origins(), ["https://a.test", "https://b.test"]);
+      deepEqual(reasons, ["timeout"]);
+    },
+  );
 }

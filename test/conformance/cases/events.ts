@@ -6,7 +6,9 @@ import { FakeNetwork, T0, clock, reply } from "../fakes.js";
 export function eventCases({ t, lib }: Context): void {
   const failover = (extra: { logger?: { error?(message: string): void } } = {}) => {
     const time = clock();
-    const net = new FakeNetwork().route("https://a.test", reply(429, { "retry-after": "10" })).route("https://b.test", reply(201));
+    const net = new FakeNetwork()
+      .route("https://a.test", reply(429, { "retry-after": "10" }))
+      .route("https://b.test", reply(201));
     const lb = lib.createLoadBalancer({
       backends: [
         { url: "https://a.test", name: "a", priority: 1 },
@@ -30,7 +32,9 @@ export function eventCases({ t, lib }: Context): void {
           seen.push(`attempt ${event.attempt} ${event.backend.name} ${event.method} ${event.url}`);
           break;
         case "throttle":
-          seen.push(`throttle ${event.attempt} ${event.backend.name} ${event.reason} ${event.status} ${event.cooldownMs} ${event.until - T0}`);
+          seen.push(
+            `throttle ${event.attempt} ${event.backend.name} ${event.reason} ${event.status} ${event.cooldownMs} ${event.until - T0}`,
+          );
           break;
         case "response":
           seen.push(`response ${event.attempt} ${event.backend.name} ${event.status}`);
@@ -80,7 +84,10 @@ export function eventCases({ t, lib }: Context): void {
       throw new Error("listener bug");
     });
     equal((await lb.fetch(API)).status, 201);
-    ok(errors.length >= 1 && errors.every((error) => error instanceof Error && error.message === "listener bug"), `logged: ${errors.map(String).join(", ")}`);
+    ok(
+      errors.length >= 1 && errors.every((error) => error instanceof Error && error.message === "listener bug"),
+      `logged: ${errors.map(String).join(", ")}`,
+    );
   });
 
   t.test("snapshot shows every backend's state and counters in configuration order", async () => {
@@ -89,16 +96,65 @@ export function eventCases({ t, lib }: Context): void {
     const snapshot = lb.snapshot();
     equal(snapshot.at, T0);
     // The fields every version of the snapshot has; newer fields may be added next to them.
-    const pick = ({ name, url, priority, weight, state, until, reason, inFlight, requests, successes, throttles, errors, lastStatus }: (typeof snapshot.backends)[number]) =>
-      ({ name, url, priority, weight, state, until, reason, inFlight, requests, successes, throttles, errors, lastStatus });
+    const pick = ({
+      name,
+      url,
+      priority,
+      weight,
+      state,
+      until,
+      reason,
+      inFlight,
+      requests,
+      successes,
+      throttles,
+      errors,
+      lastStatus,
+    }: (typeof snapshot.backends)[number]) => ({
+      name,
+      url,
+      priority,
+      weight,
+      state,
+      until,
+      reason,
+      inFlight,
+      requests,
+      successes,
+      throttles,
+      errors,
+      lastStatus,
+    });
     deepEqual(snapshot.backends.map(pick), [
       {
-        name: "a", url: "https://a.test", priority: 1, weight: 1, state: "cooling", until: T0 + 10_000, reason: "rate-limit",
-        inFlight: 0, requests: 1, successes: 0, throttles: 1, errors: 0, lastStatus: 429,
+        name: "a",
+        url: "https://a.test",
+        priority: 1,
+        weight: 1,
+        state: "cooling",
+        until: T0 + 10_000,
+        reason: "rate-limit",
+        inFlight: 0,
+        requests: 1,
+        successes: 0,
+        throttles: 1,
+        errors: 0,
+        lastStatus: 429,
       },
       {
-        name: "b", url: "https://b.test", priority: 2, weight: 1, state: "available", until: null, reason: null,
-        inFlight: 0, requests: 1, successes: 1, throttles: 0, errors: 0, lastStatus: 201,
+        name: "b",
+        url: "https://b.test",
+        priority: 2,
+        weight: 1,
+        state: "available",
+        until: null,
+        reason: null,
+        inFlight: 0,
+        requests: 1,
+        successes: 1,
+        throttles: 0,
+        errors: 0,
+        lastStatus: 201,
       },
     ]);
   });

@@ -13,7 +13,9 @@ export function failoverCases({ t, lib }: Context): void {
 
   for (const { what, behaviour, reason } of failures) {
     t.test(`${what} on tier 1: the same request is answered by tier 2 and tier 1 cools down (${reason})`, async () => {
-      const net = new FakeNetwork().route("https://a.test", behaviour).route("https://b.test", () => new Response("from b"));
+      const net = new FakeNetwork()
+        .route("https://a.test", behaviour)
+        .route("https://b.test", () => new Response("from b"));
       const lb = lib.createLoadBalancer({
         backends: [
           { url: "https://a.test", name: "a", priority: 1 },
@@ -51,7 +53,9 @@ export function failoverCases({ t, lib }: Context): void {
     const time = clock();
     let throttled = true;
     const net = new FakeNetwork()
-      .route("https://a.test", () => (throttled ? new Response(null, { status: 429, headers: { "retry-after": "10" } }) : new Response("a")))
+      .route("https://a.test", () =>
+        throttled ? new Response(null, { status: 429, headers: { "retry-after": "10" } }) : new Response("a"),
+      )
       .route("https://b.test", () => new Response("b"));
     const lb = lib.createLoadBalancer({
       backends: [

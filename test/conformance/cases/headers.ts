@@ -28,7 +28,12 @@ export function headerCases({ t, lib }: Context): void {
     ["retry-after-ms, preferred to retry-after", 429, { "retry-after-ms": "1500", "retry-after": "9" }, 1_500],
     ["x-ms-retry-after-ms", 429, { "x-ms-retry-after-ms": "2500" }, 2_500],
     ["x-ratelimit-reset-requests as 6m0s", 429, { "x-ratelimit-reset-requests": "6m0s" }, 360_000],
-    ["the longer of x-ratelimit-reset-requests and -tokens", 429, { "x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "1m30s" }, 90_000],
+    [
+      "the longer of x-ratelimit-reset-requests and -tokens",
+      429,
+      { "x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "1m30s" },
+      90_000,
+    ],
     ["retry-after on a 503", 503, { "retry-after": "3" }, 3_000],
     ["no usable header: defaultCooldownMs", 429, { "retry-after": "soon" }, 4_321],
   ];
@@ -39,9 +44,14 @@ export function headerCases({ t, lib }: Context): void {
   }
 
   t.test("cooldowns from headers are capped at maxCooldownMs", async () => {
-    const net = new FakeNetwork().route("https://a.test", reply(429, { "retry-after": "3600" })).route("https://b.test", reply(200));
+    const net = new FakeNetwork()
+      .route("https://a.test", reply(429, { "retry-after": "3600" }))
+      .route("https://b.test", reply(200));
     const lb = lib.createLoadBalancer({
-      backends: [{ url: "https://a.test", priority: 1 }, { url: "https://b.test", priority: 2 }],
+      backends: [
+        { url: "https://a.test", priority: 1 },
+        { url: "https://b.test", priority: 2 },
+      ],
       fetch: net.fetch,
       now: clock().read,
       maxCooldownMs: 60_000,

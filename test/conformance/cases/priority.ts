@@ -38,15 +38,19 @@ export function priorityCases({ t, lib }: Context): void {
   t.test("round-robin alternates within a tier, in proportion to weight", async () => {
     const net = new FakeNetwork().route("https://a.test", reply(200)).route("https://b.test", reply(200));
     const lb = lib.createLoadBalancer({
-      backends: [
-        { url: "https://a.test", weight: 2 },
-        { url: "https://b.test" },
-      ],
+      backends: [{ url: "https://a.test", weight: 2 }, { url: "https://b.test" }],
       selection: "round-robin",
       fetch: net.fetch,
     });
     for (let i = 0; i < 6; i++) await lb.fetch(API);
-    deepEqual(net.origins(), ["https://a.test", "https://b.test", "https://a.test", "https://a.test", "https://b.test", "https://a.test"]);
+    deepEqual(net.origins(), [
+      "https://a.test",
+      "https://b.test",
+      "https://a.test",
+      "https://a.test",
+      "https://b.test",
+      "https://a.test",
+    ]);
   });
 
   t.test("random selection follows the injected random number and the weights", async () => {
@@ -64,16 +68,19 @@ export function priorityCases({ t, lib }: Context): void {
     deepEqual(net.origins(), ["https://a.test", "https://b.test", "https://a.test", "https://a.test"]);
   });
 
-  t.test("the backend's origin and path prefix replace the caller's origin; path, query, method and body pass", async () => {
-    const net = new FakeNetwork().route("https://apim.test", reply(200));
-    const lb = lib.createLoadBalancer({ backends: [{ url: "https://apim.test/ai/" }], fetch: net.fetch });
-    await lb.fetch(API, { method: "POST", body: '{"x":1}', headers: { "content-type": "application/json" } });
-    const got = at(net.received, 0);
-    equal(got.url, `https://apim.test/ai${API_PATH}`);
-    equal(got.method, "POST");
-    equal(got.headers.get("content-type"), "application/json");
-    equal(text(got.body), '{"x":1}');
-  });
+  t.test(
+    "the backend's origin and path prefix replace the caller's origin; path, query, method and body pass",
+    async () => {
+      const net = new FakeNetwork().route("https://apim.test", reply(200));
+      const lb = lib.createLoadBalancer({ backends: [{ url: "https://apim.test/ai/" }], fetch: net.fetch });
+      await lb.fetch(API, { method: "POST", body: '{"x":1}', headers: { "content-type": "application/json" } });
+      const got = at(net.received, 0);
+      equal(got.url, `https://apim.test/ai${API_PATH}`);
+      equal(got.method, "POST");
+      equal(got.headers.get("content-type"), "application/json");
+      equal(text(got.body), '{"x":1}');
+    },
+  );
 
   t.test("a backend's own headers replace the caller's, for that backend only", async () => {
     const net = new FakeNetwork().route("https://a.test", reply(429)).route("https://b.test", reply(200));

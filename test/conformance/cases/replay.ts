@@ -5,8 +5,13 @@ import { FakeNetwork, at, clock, reply, text, type Received } from "../fakes.js"
 /** A request body is sent again, whole, to every backend tried. */
 export function replayCases({ t, lib }: Context): void {
   /** Sends `init` through a balancer whose tier 1 answers 429 and returns what both backends received. */
-  const sendTwice = async (init: RequestInit | (() => RequestInit) | undefined, input: string | Request = API): Promise<[Received, Received]> => {
-    const net = new FakeNetwork().route("https://a.test", reply(429, { "retry-after": "1" })).route("https://b.test", reply(200));
+  const sendTwice = async (
+    init: RequestInit | (() => RequestInit) | undefined,
+    input: string | Request = API,
+  ): Promise<[Received, Received]> => {
+    const net = new FakeNetwork()
+      .route("https://a.test", reply(429, { "retry-after": "1" }))
+      .route("https://b.test", reply(200));
     const lb = lib.createLoadBalancer({
       backends: [
         { url: "https://a.test", priority: 1 },
@@ -42,17 +47,20 @@ export function replayCases({ t, lib }: Context): void {
 
   t.test("a ReadableStream body is read once and replayed", async () => {
     const chunks = ["part one, ", "part two"];
-    const [first, second] = await sendTwice(() => ({
-      method: "POST",
-      body: new ReadableStream<Uint8Array>({
-        pull(controller) {
-          const chunk = chunks.shift();
-          if (chunk === undefined) controller.close();
-          else controller.enqueue(new TextEncoder().encode(chunk));
-        },
-      }),
-      duplex: "half",
-    } as RequestInit));
+    const [first, second] = await sendTwice(
+      () =>
+        ({
+          method: "POST",
+          body: new ReadableStream<Uint8Array>({
+            pull(controller) {
+              const chunk = chunks.shift();
+              if (chunk === undefined) controller.close();
+              else controller.enqueue(new TextEncoder().encode(chunk));
+            },
+          }),
+          duplex: "half",
+        }) as RequestInit,
+    );
     equal(text(first.body), "part one, part two");
     equal(text(second.body), "part one, part two");
   });

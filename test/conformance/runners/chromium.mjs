@@ -31,9 +31,14 @@ try {
   page.on("console", (message) => message.type() === "log" && console.log(message.text()));
   page.on("pageerror", (error) => console.log(`page error: ${error.stack ?? error}`));
   const runtime = `chromium ${browser.version()}`;
-  await page.goto(`${server.url}/?runtime=${encodeURIComponent(runtime)}&closed=${encodeURIComponent(await closedOrigin())}`);
-  const summary = await (await page.waitForFunction(() => window.conformanceSummary, undefined, { timeout: 300_000 })).jsonValue();
-  if (summary.error !== undefined) console.log(`the suite could not run in the page: ${summary.error}\n0 passed, 1 failed`);
+  await page.goto(
+    `${server.url}/?runtime=${encodeURIComponent(runtime)}&closed=${encodeURIComponent(await closedOrigin())}`,
+  );
+  const summary = await (
+    await page.waitForFunction(() => window.conformanceSummary, undefined, { timeout: 300_000 })
+  ).jsonValue();
+  if (summary.error !== undefined)
+    console.log(`the suite could not run in the page: ${summary.error}\n0 passed, 1 failed`);
   failed = summary.failed;
 } catch (error) {
   console.error("the Chromium runner could not start:", error);
