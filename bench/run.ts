@@ -50,7 +50,7 @@ const results = {
 if (!quick && only.size === 4) {
   const file = new URL("../../results/latest.json", import.meta.url);
   await mkdir(new URL(".", file), { recursive: true });
-  await writeFile(file, JSON.stringify(results, null, 2) + "\n");
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nEvery figure: bench/results/latest.json (${results.durationSeconds} s)`);
 } else {
   console.log(`\nPartial or quick run (${results.durationSeconds} s): bench/results/latest.json left as it was.`);

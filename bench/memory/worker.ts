@@ -87,7 +87,7 @@ await longCooldown.fetch(URL_IN, init);
 await new Promise((resolve) => setImmediate(resolve));
 
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     requests: done,
     eventsSeen: events,
     heapBeforeBytes: heapBefore,
@@ -101,5 +101,5 @@ process.stdout.write(
     snapshotNsAt1M: late.snapshotNs,
     abortListenersLeft: getEventListeners(controller.signal, "abort").length,
     activeResources: process.getActiveResourcesInfo(),
-  }) + "\n",
+  })}\n`,
 );

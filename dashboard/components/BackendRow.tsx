@@ -29,7 +29,7 @@ export function BackendRow(props: {
           {counting && (
             <>
               {" · "}
-              <span class="countdown" aria-label={`back in ${countdownLabel(backend.until!, now)}`}>
+              <span class="countdown" role="timer" aria-label={`back in ${countdownLabel(backend.until!, now)}`}>
                 {countdownLabel(backend.until!, now)}
               </span>
             </>

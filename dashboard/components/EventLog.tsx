@@ -18,6 +18,7 @@ export function EventLog(props: {
           {paused ? "Resume" : "Pause"}
         </button>
       </div>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable list must be reachable by keyboard to scroll it */}
       <ol class="log" tabIndex={0} aria-label="Events, newest first">
         {entries.length === 0 && <li class="empty">No events yet.</li>}
         {entries.map((entry) => (

@@ -59,7 +59,7 @@ export function App({ client }: { client: AzureOpenAI }): JSX.Element {
           <span data-result="failed">{results.failed.value} failed</span>
         </p>
         <p class="muted last">{results.last.value}</p>
-        <pre class="stream" aria-live="polite" aria-label="Streamed completion">
+        <pre class="stream" role="log" aria-live="polite" aria-label="Streamed completion">
           {results.streamed.value || "The streamed completion appears here."}
         </pre>
       </section>

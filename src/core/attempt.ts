@@ -67,7 +67,8 @@ async function send(call: Call, backend: Backend, now: number): Promise<Outcome>
   let timer: ReturnType<typeof setTimeout> | undefined;
   let init = target.init;
   if (attemptTimeoutMs !== undefined) {
-    const controller = (deadline = new AbortController());
+    const controller = new AbortController();
+    deadline = controller;
     timer = setTimeout(() => controller.abort(), attemptTimeoutMs);
     init = { ...init, signal: signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]) };
   }
@@ -185,7 +186,8 @@ export async function balancedFetch(
       if (isProbe) probed(call, backend, false);
       const fromHeaders = response && parseCooldownMs(response.headers, options.now());
       coolDown(call, backend, reason!, fromHeaders ?? options.defaultCooldownMs, response?.status);
-      (tried ??= new Set()).add(backend);
+      tried ??= new Set();
+      tried.add(backend);
       continue;
     }
 

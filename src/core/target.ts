@@ -12,7 +12,7 @@ function withOwnHeaders(backend: ResolvedBackend, target: AttemptTarget): Attemp
   const own = backend.headers;
   if (own === undefined) return target;
   const headers = new Headers(target.init.headers);
-  own.forEach((value, name) => headers.set(name, value));
+  for (const [name, value] of own) headers.set(name, value);
   return { url: target.url, init: { ...target.init, headers } };
 }
 

@@ -23,7 +23,12 @@ function throttling(name: string, retryAfter: string) {
         })
       : HttpResponse.json({ served: name }),
   );
-  return { ...simulated, recover: () => void (throttled = false) };
+  return {
+    ...simulated,
+    recover: () => {
+      throttled = false;
+    },
+  };
 }
 
 describe("when every backend is cooling down", () => {

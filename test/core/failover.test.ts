@@ -113,7 +113,10 @@ describe("failover", () => {
       });
     const t1 = failing("t1", 429);
     const t2 = failing("t2", 503);
-    const t3 = backend("https://t3.example.com", () => (order.push("t3"), completion()));
+    const t3 = backend("https://t3.example.com", () => {
+      order.push("t3");
+      return completion();
+    });
     server.use(t1.handler, t2.handler, t3.handler);
     const lb = createLoadBalancer({
       backends: [

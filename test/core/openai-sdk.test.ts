@@ -164,7 +164,9 @@ describe("with the openai package", () => {
     const lb = createLoadBalancer({ backends: [{ url: "https://llm-a.example.com" }] });
     const exhausted: number[] = [];
     lb.on("exhausted", (event) => exhausted.push(event.retryAfterMs));
-    lb.on("throttle", () => void (throttled = false));
+    lb.on("throttle", () => {
+      throttled = false;
+    });
     const client = new OpenAI({ baseURL: "https://llm-a.example.com/v1", apiKey: "sk", fetch: lb.fetch });
     const completion = await client.chat.completions.create({ model: "m", messages });
     expect(completion.choices[0]!.message.content).toBe("done");

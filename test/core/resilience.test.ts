@@ -148,7 +148,7 @@ describe("single-probe recovery", () => {
 
   it("an aborted probe penalises nothing and frees the probe for the next request", async () => {
     let throttled = true;
-    const fetch: FetchFunction = (input, init) =>
+    const fetch: FetchFunction = (_input, init) =>
       throttled
         ? Promise.resolve(new Response(null, { status: 502, headers: { "retry-after": "1" } }))
         : new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)));

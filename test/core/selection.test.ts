@@ -40,8 +40,10 @@ describe("the seed's five configurations", () => {
     const backends = ["a", "b", "c"].map((name) => ({ url: `https://${name}.example.com` }));
     const lb = createLoadBalancer({ backends, fetch: fleet(backends).fetch, random: seededRandom(11) });
     const counts = await distribution(() => lb.fetch(URL_), 1200, host);
-    for (const count of Object.values(counts))
-      expect(count).toBeGreaterThanOrEqual(350), expect(count).toBeLessThanOrEqual(450);
+    for (const count of Object.values(counts)) {
+      expect(count).toBeGreaterThanOrEqual(350);
+      expect(count).toBeLessThanOrEqual(450);
+    }
   });
 
   it("three backends in two priorities: only the priority-1 backend serves while it is available", async () => {
