@@ -20,7 +20,7 @@ export function describe(event: LoadBalancerEvent): string {
       return `#${event.requestId} try ${event.attempt} → ${event.backend.name}`;
     case "response":
       return `#${event.requestId} ${event.status} from ${event.backend.name} in ${Math.round(event.latencyMs)} ms`;
-    case "throttle": {
+    case "cooldown": {
       const status = event.status === undefined ? "" : ` (${event.status})`;
       const ejected = event.ejected ? `, ejected after ${event.consecutiveFailures} failures in a row` : "";
       return `#${event.requestId} ${event.backend.name} cooling ${countdownLabel(event.until, event.at)}: ${reasonLabel(event.reason)}${status}${ejected}`;

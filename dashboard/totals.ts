@@ -24,7 +24,7 @@ export class TotalsCounter {
   #open = new Set<number>();
 
   add(event: LoadBalancerEvent): void {
-    if (!("requestId" in event)) return;
+    if (!("requestId" in event) || event.requestId === undefined) return;
     const { requestId } = event;
     if (!this.#open.has(requestId)) {
       this.#requests++;

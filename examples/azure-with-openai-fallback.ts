@@ -43,7 +43,7 @@ const lb = createLoadBalancer({
   ],
 });
 
-lb.on("throttle", (event) => console.log(`[${event.backend.name}: ${event.status ?? event.reason}, failing over]`));
+lb.on("cooldown", (event) => console.log(`[${event.backend.name}: ${event.status ?? event.reason}, failing over]`));
 lb.on("response", (event) => console.log(`[served by ${event.backend.name}]`));
 
 // Every backend brings its own credentials and the client's are removed before a request leaves,

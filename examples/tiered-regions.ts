@@ -41,7 +41,7 @@ const lb = createLoadBalancer({
   backends: [region("eastus", 1), region("eastus2", 2), region("swedencentral", 2), region("westus", 3)],
 });
 
-lb.on("throttle", (event) => {
+lb.on("cooldown", (event) => {
   console.log(
     `[${event.backend.name} answered ${event.status ?? event.reason}: out of rotation for ${event.cooldownMs / 1000} s]`,
   );

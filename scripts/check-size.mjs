@@ -1,9 +1,9 @@
-// Size budget: the core entry (everything "." exports), minified and gzipped, at most 5 kB.
+// Size budget: the core entry (everything "." exports), minified and gzipped, at most 8 kB.
 import { readFileSync } from "node:fs";
 import { measureEntry } from "./lib/measure-core.mjs";
 
 /** Bytes; ky, a comparable zero-dependency fetch wrapper, is about this size. */
-const BUDGET = 5_000;
+const BUDGET = 8_000;
 
 const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8"));
 const entry = deno.exports["."].replace(/^\.\//, "");

@@ -11,14 +11,17 @@ export type { AdapterRequest, AttemptTarget, BackendAdapter } from "./types/adap
 export type {
   AttemptEvent,
   BackendInfo,
+  CooldownEvent,
+  CooldownReason,
   EventOfType,
   ExhaustedEvent,
+  OutcomeEvent,
   LoadBalancerEvent,
   LoadBalancerEventType,
   ProbeEvent,
   RecoveryEvent,
   ResponseEvent,
-  ThrottleEvent,
   ThrottleReason,
 } from "./types/events.js";
 export type { BackendSnapshot, BackendState, LoadBalancer, Snapshot } from "./types/balancer.js";
+export type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "./types/shared.js";

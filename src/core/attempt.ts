@@ -1,5 +1,5 @@
 import type { AttemptTarget } from "../types/adapter.js";
-import type { ThrottleReason } from "../types/events.js";
+import type { CooldownReason as ThrottleReason } from "../types/events.js";
 import { sleep } from "../utils/timers.js";
 import type { Backend } from "./backend.js";
 import { parseCooldownMs, parseDuration } from "./cooldown.js";
@@ -42,7 +42,7 @@ interface Call {
 
 /** The fields every event about one attempt of this request carries. */
 function about(call: Call, backend: Backend, at: number) {
-  return { at, requestId: call.requestId, attempt: call.attempt, backend: backend.info };
+  return { at, requestId: call.requestId, attempt: call.attempt, backend: backend.info, deployment: null };
 }
 
 type Outcome = { response: Response } | { failed: "network-error" | "timeout" | "credentials" };
@@ -109,8 +109,35 @@ function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: 
     options.failureThreshold,
     options.maxCooldownMs,
   );
+  if (cooldown.started && events.active) {
+    const { started: _, ...fields } = cooldown;
+    events.emit({
+      type: "cooldown",
+      at: now,
+      backend: backend.info,
+      deployment: null,
+      reason,
+      status,
+      ...fields,
+      remote: false,
+      requestId: call.requestId,
+    });
+  }
+}
+
+/** The end of one attempt, for the `outcome` event. */
+function ended(
+  call: Call,
+  backend: Backend,
+  sentAt: number,
+  result: "response" | "failure" | "aborted",
+  status?: number,
+  reason?: ThrottleReason,
+): void {
+  const { events, options } = call.context;
   if (events.active) {
-    events.emit({ type: "throttle", ...about(call, backend, now), reason, status, ...cooldown });
+    const at = options.now();
+    events.emit({ type: "outcome", ...about(call, backend, at), result, status, reason, durationMs: at - sentAt });
   }
 }
 
@@ -173,6 +200,7 @@ export async function balancedFetch(
       outcome = await send(call, backend, now);
     } catch (error) {
       backend.abandonAttempt();
+      ended(call, backend, now, "aborted");
       throw error;
     }
 
@@ -183,6 +211,7 @@ export async function balancedFetch(
       // Release the connection: nobody will read this body.
       response?.body?.cancel().catch(() => {});
       backend.fail(reason!, response?.status);
+      ended(call, backend, now, "failure", response?.status, reason);
       if (isProbe) probed(call, backend, false);
       const fromHeaders = response && parseCooldownMs(response.headers, options.now());
       coolDown(call, backend, reason!, fromHeaders ?? options.defaultCooldownMs, response?.status);
@@ -191,6 +220,7 @@ export async function balancedFetch(
       continue;
     }
 
+    ended(call, backend, now, "response", response.status);
     if (backend.succeed(response.status)) probed(call, backend, true);
     const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
     if (quotaMs !== undefined) coolDown(call, backend, "quota", quotaMs, response.status);

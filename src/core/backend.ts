@@ -1,5 +1,5 @@
 import type { BackendSnapshot, BackendState } from "../types/balancer.js";
-import type { BackendInfo, ThrottleReason } from "../types/events.js";
+import type { BackendInfo, CooldownReason as ThrottleReason } from "../types/events.js";
 import { unrefTimer } from "../utils/timers.js";
 import type { ResolvedBackend } from "./options.js";
 
@@ -11,8 +11,10 @@ export type BackendStats = {
   -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K];
 };
 
-/** What a cooldown came to, for the throttle event. */
+/** What a cooldown came to, for the cooldown event. */
 export interface Cooldown {
+  /** `true` when the backend went into this cooldown now; `false` when it was already cooling (no new event). */
+  readonly started: boolean;
   readonly cooldownMs: number;
   readonly until: number;
   readonly consecutiveFailures: number;
@@ -44,14 +46,16 @@ export class Backend {
   current = 0;
 
   #since = 0;
+  /** Failed attempts that ran into the current cooldown. */
+  #hits = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #now: () => number;
-  readonly #onRecover: (backend: Backend, downMs: number, at: number) => void;
+  readonly #onRecover: (backend: Backend, downMs: number, at: number, hits: number) => void;
 
   constructor(
     config: ResolvedBackend,
     now: () => number,
-    onRecover: (backend: Backend, downMs: number, at: number) => void,
+    onRecover: (backend: Backend, downMs: number, at: number, hits: number) => void,
   ) {
     this.config = config;
     this.info = Object.freeze({ name: config.name, url: config.url, priority: config.priority, weight: config.weight });
@@ -129,18 +133,22 @@ export class Backend {
     const cooldownMs = this.ejected
       ? Math.max(baseMs, Math.min(maxMs, baseMs * 2 ** (this.consecutiveFailures - threshold + 1)))
       : baseMs;
-    if (!this.cooling) {
+    const started = !this.cooling;
+    if (started) {
       this.cooling = true;
       this.#since = now;
+      this.#hits = 0;
       this.until = now + cooldownMs;
     } else {
       this.until = Math.max(this.until, now + cooldownMs);
     }
     this.reason = reason;
+    this.#hits++;
     this.probing = false;
     this.probeInFlight = false;
     this.#schedule(now);
     return {
+      started,
       cooldownMs,
       until: this.until,
       consecutiveFailures: failure ? this.consecutiveFailures : 0,
@@ -170,6 +178,6 @@ export class Backend {
     // was failing has promised nothing and is tried by one request before it takes the load again.
     if (FAILURES.has(this.reason!)) this.probing = true;
     else this.reason = null;
-    this.#onRecover(this, now - this.#since, now);
+    this.#onRecover(this, now - this.#since, now, this.#hits);
   }
 }

@@ -33,8 +33,8 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
   });
   const backends = resolved.backends.map(
     (config) =>
-      new Backend(config, now, (backend, downMs, at) => {
-        if (events.active) events.emit({ type: "recovery", at, backend: backend.info, downMs });
+      new Backend(config, now, (backend, downMs, at, hits) => {
+        if (events.active) events.emit({ type: "recovery", at, backend: backend.info, deployment: null, downMs, hits });
       }),
   );
   if (logger !== undefined) attachLogger(events, logger);

@@ -7,7 +7,7 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 export function attachLogger(events: Emitter, logger: Logger): void {
   events.on("*", (event) => {
     if (event.type === "attempt") logger.info?.(`Sending request ${event.requestId} to ${event.url}`);
-    if (event.type === "throttle")
+    if (event.type === "cooldown")
       logger.warn?.(`Backend ${event.backend.name} is throttling (${event.reason}) for ${seconds(event.cooldownMs)}`);
     if (event.type === "recovery") logger.info?.(`Backend ${event.backend.name} is no longer throttling`);
     if (event.type === "exhausted")

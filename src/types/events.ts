@@ -1,18 +1,22 @@
 /** What a listener sees of a backend: read-only. */
 export interface BackendInfo {
   readonly name: string;
+  /** The configured URL (never carries credentials: those are rejected at creation). */
   readonly url: string;
   readonly priority: number;
   readonly weight: number;
 }
 
 /**
- * Why a backend was taken out of rotation: a 429 (`rate-limit`), a 5xx (`server-error`), a rejected fetch
- * (`network-error`), no response headers within `attemptTimeoutMs` (`timeout`), a success that reported no
- * requests or tokens left (`quota`), or an adapter that could not prepare the
- * request, such as a token provider that threw (`credentials`).
+ * Why a backend (or one of its deployments) was taken out of rotation: a 429 (`rate-limit`), a 5xx
+ * (`server-error`), a rejected fetch (`network-error`), no response headers within `attemptTimeoutMs`
+ * (`timeout`), a success that reported no requests or tokens left (`quota`), or credentials that were
+ * refused or could not be prepared, such as a token provider that threw (`credentials`).
  */
-export type ThrottleReason = "rate-limit" | "server-error" | "network-error" | "timeout" | "quota" | "credentials";
+export type CooldownReason = "rate-limit" | "server-error" | "network-error" | "timeout" | "quota" | "credentials";
+
+/** @deprecated Renamed {@link CooldownReason}; this alias goes before 1.0. */
+export type ThrottleReason = CooldownReason;
 
 interface BaseEvent {
   /** When it happened, epoch ms. */
@@ -26,56 +30,86 @@ interface RequestEvent extends BaseEvent {
   readonly attempt: number;
 }
 
-/** A backend was chosen for a request. */
-export interface AttemptEvent extends RequestEvent {
-  readonly type: "attempt";
+interface BackendEvent {
   readonly backend: BackendInfo;
+  /**
+   * The deployment or model the event concerns, where the provider's quota is attached (an Azure
+   * deployment, or the model of a model-in-body API); `null` for the backend as a whole.
+   */
+  readonly deployment: string | null;
+}
+
+/** A backend was chosen for a request and the attempt is being sent. */
+export interface AttemptEvent extends RequestEvent, BackendEvent {
+  readonly type: "attempt";
   readonly method: string;
   /** The URL sent to the backend. */
   readonly url: string;
 }
 
+/**
+ * An attempt ended: `response` (headers arrived and the response went to the caller), `failure` (the
+ * backend failed it: 429, 5xx, network error, timeout, credentials) or `aborted` (the caller gave up).
+ * Exactly one per `attempt` event.
+ */
+export interface OutcomeEvent extends RequestEvent, BackendEvent {
+  readonly type: "outcome";
+  readonly result: "response" | "failure" | "aborted";
+  /** The response's status, when there was a response. */
+  readonly status?: number;
+  /** Why the attempt failed, for `failure`. */
+  readonly reason?: CooldownReason;
+  /** From sending the attempt to its end, ms. */
+  readonly durationMs: number;
+}
+
 /** A response was handed back to the caller. */
-export interface ResponseEvent extends RequestEvent {
+export interface ResponseEvent extends RequestEvent, BackendEvent {
   readonly type: "response";
-  readonly backend: BackendInfo;
   readonly status: number;
   /** From the call of `lb.fetch` to the response headers, including failed attempts and waits. */
   readonly latencyMs: number;
 }
 
-/** A backend was taken out of rotation. */
-export interface ThrottleEvent extends RequestEvent {
-  readonly type: "throttle";
-  readonly backend: BackendInfo;
-  readonly reason: ThrottleReason;
-  /** The status that caused it, for `rate-limit` and `server-error`. */
+/**
+ * A backend, or one of its deployments, was taken out of rotation: one event per transition into a
+ * cooldown. Attempts that fail on it while it already cools do not fire another one; they are counted
+ * in the `recovery` event's `hits`.
+ */
+export interface CooldownEvent extends BaseEvent, BackendEvent {
+  readonly type: "cooldown";
+  readonly reason: CooldownReason;
+  /** The status that caused it, for `rate-limit`, `server-error` and `quota`. */
   readonly status?: number;
   readonly cooldownMs: number;
-  /** When the backend is back in rotation, epoch ms (the later deadline if it was already cooling). */
+  /** When the backend is back in rotation, epoch ms. */
   readonly until: number;
   /** Failures (not 429s) in a row, this one included; 0 for `rate-limit` and `quota`. */
   readonly consecutiveFailures: number;
   /** `true` when `consecutiveFailures` reached `failureThreshold`: the cooldown escalates. */
   readonly ejected: boolean;
+  /** `true` when another process or instance learned it and shared it (see the `shared` option). */
+  readonly remote: boolean;
+  /** The request whose attempt caused it; `undefined` when it was learned from another process. */
+  readonly requestId: number | undefined;
 }
 
 /**
- * A backend's cooldown has ended. After a 429 or a spent quota it is back in rotation; after a failure
+ * A cooldown has ended. After a 429 or a spent quota the backend is back in rotation; after a failure
  * it takes one probe request at a time, and is back in full rotation when one succeeds.
  */
-export interface RecoveryEvent extends BaseEvent {
+export interface RecoveryEvent extends BaseEvent, BackendEvent {
   readonly type: "recovery";
-  readonly backend: BackendInfo;
   /** How long it was out of rotation, ms. */
   readonly downMs: number;
+  /** Failed attempts that ran into this cooldown, the one that started it included. */
+  readonly hits: number;
 }
 
 /** The single probe request sent to a recovered backend has come back. */
-export interface ProbeEvent extends RequestEvent {
+export interface ProbeEvent extends RequestEvent, BackendEvent {
   readonly type: "probe";
-  readonly backend: BackendInfo;
-  /** `true`: the backend is back in full rotation; `false`: it cools down again (see the `throttle` event). */
+  /** `true`: the backend is back in full rotation; `false`: it cools down again (see the `cooldown` event). */
   readonly success: boolean;
 }
 
@@ -91,8 +125,9 @@ export interface ExhaustedEvent extends RequestEvent {
 /** Every event, discriminated on `type`. */
 export type LoadBalancerEvent =
   | AttemptEvent
+  | OutcomeEvent
   | ResponseEvent
-  | ThrottleEvent
+  | CooldownEvent
   | RecoveryEvent
   | ProbeEvent
   | ExhaustedEvent;

@@ -25,7 +25,7 @@ function twoTiers(
     ],
   });
   const throttles: string[] = [];
-  lb.on("throttle", (event) => throttles.push(`${event.backend.name} ${event.reason} ${event.cooldownMs}`));
+  lb.on("cooldown", (event) => throttles.push(`${event.backend.name} ${event.reason} ${event.cooldownMs}`));
   return { first, second, lb, throttles };
 }
 

@@ -45,7 +45,10 @@ describe("the caller's AbortSignal", () => {
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
     expect(fetch).toHaveBeenCalledTimes(1);
-    expect(events.map((event) => event.type)).toEqual(["attempt"]);
+    expect(events.map((event) => [event.type, "result" in event ? event.result : undefined])).toEqual([
+      ["attempt", undefined],
+      ["outcome", "aborted"],
+    ]);
     expect(lb.snapshot().backends.map((backend) => [backend.state, backend.errors, backend.inFlight])).toEqual([
       ["available", 0, 0],
       ["available", 0, 0],
@@ -85,7 +88,7 @@ describe("attemptTimeoutMs", () => {
       defaultCooldownMs: 15_000,
     });
     const throttles: LoadBalancerEvent[] = [];
-    lb.on("throttle", (event) => throttles.push(event));
+    lb.on("cooldown", (event) => throttles.push(event));
     const pending = lb.fetch("https://x/v1/chat/completions", { method: "POST", body: "{}" });
     await vi.advanceTimersByTimeAsync(1999);
     expect(received).toHaveLength(1);

@@ -23,7 +23,7 @@ function balancer() {
 }
 
 describe("events", () => {
-  it("describe each attempt, throttle and response of a request, in order, with every field", async () => {
+  it("describe each attempt, its outcome, the cooldown and the response of a request, in order, with every field", async () => {
     const lb = balancer();
     const events: LoadBalancerEvent[] = [];
     lb.on("*", (event) => events.push(event));
@@ -37,21 +37,35 @@ describe("events", () => {
         requestId: 1,
         attempt: 1,
         backend: ptu,
+        deployment: null,
         method: "POST",
         url: "https://ptu.example.com/v1/chat/completions?a=1",
       },
       {
-        type: "throttle",
+        type: "outcome",
         at: 5010,
         requestId: 1,
         attempt: 1,
         backend: ptu,
+        deployment: null,
+        result: "failure",
+        status: 429,
+        reason: "rate-limit",
+        durationMs: 10,
+      },
+      {
+        type: "cooldown",
+        at: 5010,
+        requestId: 1,
+        backend: ptu,
+        deployment: null,
         reason: "rate-limit",
         status: 429,
         cooldownMs: 1500,
         until: 6510,
         consecutiveFailures: 0,
         ejected: false,
+        remote: false,
       },
       {
         type: "attempt",
@@ -59,10 +73,32 @@ describe("events", () => {
         requestId: 1,
         attempt: 2,
         backend: paygo,
+        deployment: null,
         method: "POST",
         url: "https://paygo.example.com/ai/v1/chat/completions?a=1",
       },
-      { type: "response", at: 5020, requestId: 1, attempt: 2, backend: paygo, status: 200, latencyMs: 20 },
+      {
+        type: "outcome",
+        at: 5020,
+        requestId: 1,
+        attempt: 2,
+        backend: paygo,
+        deployment: null,
+        result: "response",
+        status: 200,
+        reason: undefined,
+        durationMs: 10,
+      },
+      {
+        type: "response",
+        at: 5020,
+        requestId: 1,
+        attempt: 2,
+        backend: paygo,
+        deployment: null,
+        status: 200,
+        latencyMs: 20,
+      },
     ]);
     await lb.fetch("https://x/v1/models");
     expect(events.at(-1)).toMatchObject({ type: "response", requestId: 2, attempt: 1 });
@@ -71,9 +107,9 @@ describe("events", () => {
   it("a listener for one type sees only that type, and unsubscribing stops it", async () => {
     const lb = balancer();
     const seen: string[] = [];
-    const off = lb.on("throttle", (event) => seen.push(`${event.type}:${event.backend.name}`));
+    const off = lb.on("cooldown", (event) => seen.push(`${event.type}:${event.backend.name}`));
     await lb.fetch("https://x/");
-    expect(seen).toEqual(["throttle:ptu"]);
+    expect(seen).toEqual(["cooldown:ptu"]);
     off();
     off(); // idempotent
     const lb2 = balancer();

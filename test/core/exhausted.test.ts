@@ -64,11 +64,14 @@ describe("when every backend is cooling down", () => {
     });
     expect(events.map((event) => event.type)).toEqual([
       "attempt",
-      "throttle",
+      "outcome",
+      "cooldown",
       "attempt",
-      "throttle",
+      "outcome",
+      "cooldown",
       "attempt",
-      "throttle",
+      "outcome",
+      "cooldown",
       "exhausted",
     ]);
     expect(events.at(-1)).toMatchObject({ type: "exhausted", retryAfterMs: 4000, waiting: false, attempt: 3 });
@@ -88,7 +91,9 @@ describe("when every backend is cooling down", () => {
         type: "recovery",
         at: T0 + 4000,
         backend: { name: "eastus", url: "https://eastus.openai.azure.com", priority: 2, weight: 1 },
+        deployment: null,
         downMs: 4000,
+        hits: 1,
       },
     ]);
     expect(lines).toContain("info Backend eastus is no longer throttling");

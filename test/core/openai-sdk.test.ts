@@ -70,7 +70,7 @@ describe("with the openai package", () => {
       ],
     });
     const throttles: LoadBalancerEvent[] = [];
-    lb.on("throttle", (event) => throttles.push(event));
+    lb.on("cooldown", (event) => throttles.push(event));
     const client = new AzureOpenAI({
       endpoint: "https://oai-eastus.openai.azure.com",
       apiKey: "PTU-KEY",
@@ -164,7 +164,7 @@ describe("with the openai package", () => {
     const lb = createLoadBalancer({ backends: [{ url: "https://llm-a.example.com" }] });
     const exhausted: number[] = [];
     lb.on("exhausted", (event) => exhausted.push(event.retryAfterMs));
-    lb.on("throttle", () => {
+    lb.on("cooldown", () => {
       throttled = false;
     });
     const client = new OpenAI({ baseURL: "https://llm-a.example.com/v1", apiKey: "sk", fetch: lb.fetch });

@@ -269,7 +269,7 @@ describe("per-backend credentials", () => {
       fetch: fake.fetch,
     });
     const throttles: LoadBalancerEvent[] = [];
-    lb.on("throttle", (event) => throttles.push(event));
+    lb.on("cooldown", (event) => throttles.push(event));
     expect((await lb.fetch(...azureChat("gpt-4o"))).status).toBe(200);
     expect(throttles).toMatchObject([{ reason: "credentials", backend: { name: "a.openai.azure.com" } }]);
     expect(fake.received.map((r) => r.url.split("/")[2])).toEqual(["b.openai.azure.com"]);

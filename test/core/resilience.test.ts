@@ -23,7 +23,7 @@ describe("escalating cooldowns for backends that keep failing", () => {
       failureThreshold: 3,
     });
     const throttles: Array<{ cooldownMs: number; consecutiveFailures: number; ejected: boolean }> = [];
-    lb.on("throttle", ({ cooldownMs, consecutiveFailures, ejected }) =>
+    lb.on("cooldown", ({ cooldownMs, consecutiveFailures, ejected }) =>
       throttles.push({ cooldownMs, consecutiveFailures, ejected }),
     );
     const states: string[] = [];
@@ -56,7 +56,7 @@ describe("escalating cooldowns for backends that keep failing", () => {
       failureThreshold: 1,
     });
     const cooldowns: number[] = [];
-    lb.on("throttle", (event) => cooldowns.push(event.cooldownMs));
+    lb.on("cooldown", (event) => cooldowns.push(event.cooldownMs));
     for (let i = 0; i < 4; i++) {
       await lb.fetch("https://x/");
       await vi.advanceTimersByTimeAsync(2000);
@@ -256,7 +256,7 @@ describe("proactive throttling on exhausted quota", () => {
       now: () => now,
     });
     const throttles: LoadBalancerEvent[] = [];
-    lb.on("throttle", (event) => throttles.push(event));
+    lb.on("cooldown", (event) => throttles.push(event));
     const first = await lb.fetch("https://x/");
     expect(first.status).toBe(200);
     expect(host(first)).toBe("a");

@@ -57,7 +57,7 @@ describe("over real sockets", () => {
       ],
     });
     const reasons: string[] = [];
-    lb.on("throttle", (event) => reasons.push(`${event.backend.name}:${event.reason}`));
+    lb.on("cooldown", (event) => reasons.push(`${event.backend.name}:${event.reason}`));
     const response = await lb.fetch("https://client.example.com/v1/chat/completions?stream=1", {
       method: "POST",
       body: '{"stream":true}',

@@ -254,6 +254,7 @@ function attemptEvent(requestId: number): LoadBalancerEvent {
     at: Date.now(),
     requestId,
     attempt: 1,
+    deployment: null,
     backend: { name: "ptu", url: "https://ptu.example", priority: 1, weight: 1 },
     method: "POST",
     url: "https://ptu.example/x",
@@ -315,7 +316,7 @@ describe("mounting and unmounting", () => {
     const seen: string[] = [];
     lb.on("*", (event) => seen.push(event.type));
     await lb.fetch("https://ptu.example/x");
-    expect(seen).toEqual(["attempt", "response"]);
+    expect(seen).toEqual(["attempt", "outcome", "response"]);
     expect(document.querySelector("plb-dashboard")).toBeNull();
     expect(vi.getTimerCount()).toBe(0);
   });

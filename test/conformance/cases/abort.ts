@@ -67,7 +67,7 @@ export function abortCases({ t, lib }: Context): void {
     async () => {
       const { net, lb } = twoTiers(hang, { attemptTimeoutMs: 50 });
       const reasons: string[] = [];
-      lb.on("throttle", (event) => reasons.push(event.reason));
+      lb.on("cooldown", (event) => reasons.push(event.reason));
       equal((await lb.fetch(API, { method: "POST", body: "x" })).status, 200);
       deepEqual(net.origins(), ["https://a.test", "https://b.test"]);
       deepEqual(reasons, ["timeout"]);

@@ -21,23 +21,26 @@ export function eventCases({ t, lib }: Context): void {
     return { time, net, lb };
   };
 
-  t.test("a failover emits attempt, throttle, attempt, response for one requestId", async () => {
+  t.test("a failover emits attempt, outcome, cooldown, attempt, outcome, response for one requestId", async () => {
     const { lb } = failover();
     const seen: string[] = [];
     const requestIds = new Set<number>();
     lb.on("*", (event) => {
-      if ("requestId" in event) requestIds.add(event.requestId);
+      if ("requestId" in event && event.requestId !== undefined) requestIds.add(event.requestId);
       switch (event.type) {
         case "attempt":
           seen.push(`attempt ${event.attempt} ${event.backend.name} ${event.method} ${event.url}`);
           break;
-        case "throttle":
+        case "cooldown":
           seen.push(
-            `throttle ${event.attempt} ${event.backend.name} ${event.reason} ${event.status} ${event.cooldownMs} ${event.until - T0}`,
+            `cooldown ${event.requestId} ${event.backend.name} ${event.reason} ${event.status} ${event.cooldownMs} ${event.until - T0}`,
           );
           break;
         case "response":
           seen.push(`response ${event.attempt} ${event.backend.name} ${event.status}`);
+          break;
+        case "outcome":
+          seen.push(`outcome ${event.attempt} ${event.backend.name} ${event.result} ${event.status}`);
           break;
         default:
           seen.push(event.type);
@@ -46,8 +49,10 @@ export function eventCases({ t, lib }: Context): void {
     await lb.fetch(API, { method: "post" });
     deepEqual(seen, [
       `attempt 1 a POST https://a.test${API_PATH}`,
-      "throttle 1 a rate-limit 429 10000 10000",
+      "outcome 1 a failure 429",
+      "cooldown 1 a rate-limit 429 10000 10000",
       `attempt 2 b POST https://b.test${API_PATH}`,
+      "outcome 2 b response 201",
       "response 2 b 201",
     ]);
     equal(requestIds.size, 1);
@@ -57,7 +62,7 @@ export function eventCases({ t, lib }: Context): void {
     const { lb, time } = failover();
     const throttles: string[] = [];
     const responses: number[] = [];
-    const off = lb.on("throttle", (event) => throttles.push(event.backend.name));
+    const off = lb.on("cooldown", (event) => throttles.push(event.backend.name));
     lb.on("response", (event) => responses.push(event.status));
     await lb.fetch(API);
     off();

@@ -17,7 +17,7 @@ export function headerCases({ t, lib }: Context): void {
       maxCooldownMs: 3_600_000,
     });
     let cooldownMs: number | undefined;
-    lb.on("throttle", (event) => (cooldownMs = event.cooldownMs));
+    lb.on("cooldown", (event) => (cooldownMs = event.cooldownMs));
     await lb.fetch(API);
     return cooldownMs;
   };

@@ -53,7 +53,7 @@ export function socketCases({ t, lib, platform }: Context): void {
       ],
     });
     const reasons: string[] = [];
-    lb.on("throttle", (event) => reasons.push(`${event.backend.name} ${event.reason}`));
+    lb.on("cooldown", (event) => reasons.push(`${event.backend.name} ${event.reason}`));
     const response = await lb.fetch(API);
     equal(response.status, 200);
     equal(((await response.json()) as Echo).method, "GET");
