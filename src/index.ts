@@ -23,5 +23,5 @@ export type {
   ResponseEvent,
   ThrottleReason,
 } from "./types/events.js";
-export type { BackendSnapshot, BackendState, LoadBalancer, Snapshot } from "./types/balancer.js";
+export type { BackendSnapshot, BackendState, DeploymentSnapshot, LoadBalancer, Snapshot } from "./types/balancer.js";
 export type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "./types/shared.js";

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from "./options.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 import { targetFor } from "./target.js";
+import { failureReason } from "./verdict.js";
 
 /** What the attempt loop works with; one per balancer. */
 export interface BalancerContext {
@@ -25,12 +26,6 @@ export interface BalancerContext {
  * arriving a little late push a deadline back by just that much).
  */
 const SHORT_WAIT_MS = 50;
-
-/** 429 and 5xx take the backend out of rotation and the request on to the next one; every other status is the caller's. */
-function failureReason(status: number): ThrottleReason | undefined {
-  if (status === 429) return "rate-limit";
-  return status >= 500 ? "server-error" : undefined;
-}
 
 /** A request's bookkeeping, shared by the loop's steps. */
 interface Call {

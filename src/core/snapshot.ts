@@ -15,6 +15,7 @@ export function takeSnapshot(backends: readonly Backend[], now: number): Snapsho
         reason: backend.reason,
         consecutiveFailures: backend.consecutiveFailures,
         ...backend.stats,
+        deployments: [],
       };
     }),
   };

@@ -2,7 +2,24 @@ import type { FetchFunction } from "./options.js";
 
 /** A backend's rotation state; see {@link BackendSnapshot.state}. */
 export type BackendState = "available" | "cooling" | "ejected" | "probing";
-import type { EventOfType, LoadBalancerEvent, LoadBalancerEventType, ThrottleReason } from "./events.js";
+import type {
+  CooldownReason,
+  EventOfType,
+  LoadBalancerEvent,
+  LoadBalancerEventType,
+  ThrottleReason,
+} from "./events.js";
+
+/** A deployment (or model) of a backend with rotation state of its own; see {@link BackendSnapshot.deployments}. */
+export interface DeploymentSnapshot {
+  /** The deployment name (Azure) or model name (model-in-body APIs). */
+  readonly name: string;
+  readonly state: BackendState;
+  /** When it returns to rotation, epoch ms; `null` while available. */
+  readonly until: number | null;
+  readonly reason: CooldownReason | null;
+  readonly consecutiveFailures: number;
+}
 
 /** One backend in {@link Snapshot}. */
 export interface BackendSnapshot {
@@ -36,6 +53,11 @@ export interface BackendSnapshot {
   readonly errors: number;
   /** Status of the last response, `null` before any. */
   readonly lastStatus: number | null;
+  /**
+   * The deployments or models of this backend that have rotation state of their own (a 429 on one
+   * deployment leaves the others in rotation), in the order they were first seen.
+   */
+  readonly deployments: readonly DeploymentSnapshot[];
 }
 
 /** The state of every backend at one moment, in configuration order. */

@@ -10,10 +10,18 @@ export interface BackendInfo {
 /**
  * Why a backend (or one of its deployments) was taken out of rotation: a 429 (`rate-limit`), a 5xx
  * (`server-error`), a rejected fetch (`network-error`), no response headers within `attemptTimeoutMs`
- * (`timeout`), a success that reported no requests or tokens left (`quota`), or credentials that were
- * refused or could not be prepared, such as a token provider that threw (`credentials`).
+ * (`timeout`), a success that reported no requests or tokens left (`quota`), credentials that were
+ * refused or could not be prepared, such as a token provider that threw (`credentials`), or a redirect,
+ * which the balancer never follows (`redirect`).
  */
-export type CooldownReason = "rate-limit" | "server-error" | "network-error" | "timeout" | "quota" | "credentials";
+export type CooldownReason =
+  | "rate-limit"
+  | "server-error"
+  | "network-error"
+  | "timeout"
+  | "quota"
+  | "credentials"
+  | "redirect";
 
 /** @deprecated Renamed {@link CooldownReason}; this alias goes before 1.0. */
 export type ThrottleReason = CooldownReason;

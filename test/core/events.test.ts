@@ -211,6 +211,7 @@ describe("snapshot", () => {
           throttles: 0,
           errors: 1,
           lastStatus: 500,
+          deployments: [],
         },
         {
           name: "b",
@@ -228,6 +229,7 @@ describe("snapshot", () => {
           throttles: 0,
           errors: 0,
           lastStatus: 201,
+          deployments: [],
         },
       ],
     });
