@@ -15,7 +15,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "core", environment: "node", include: ["test/core/**/*.test.ts"] },
+        test: { name: "core", environment: "node", include: ["test/core/**/*.test.ts", "test/support/**/*.test.ts"] },
       },
       {
         extends: true,
