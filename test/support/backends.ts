@@ -133,12 +133,14 @@ export class SimulatedBackends {
   ): Promise<Response> {
     const answer = route === undefined ? undefined : this.#routes.get(route);
     if (route === undefined || answer === undefined) throw networkError(request.url);
+    // Headers first: Bun drops the content-type it derives from the body once the body is read.
+    const headers = Object.fromEntries(request.headers);
     const bytes = new Uint8Array(await request.arrayBuffer());
     const received: Received = {
       backend: route,
       method: request.method,
       url: request.url,
-      headers: Object.fromEntries(request.headers),
+      headers,
       body: decoder.decode(bytes),
       bytes,
     };
@@ -206,6 +208,12 @@ export const quotaHeaders = (quota: {
   if (quota.resetRequests !== undefined) headers["x-ratelimit-reset-requests"] = quota.resetRequests;
   if (quota.resetTokens !== undefined) headers["x-ratelimit-reset-tokens"] = quota.resetTokens;
   return headers;
+};
+
+/** Answers with what it received, as JSON (a {@link Received} without `bytes`), for tests that see only the response. */
+export const echo: Answer = ({ received }) => {
+  const { bytes: _bytes, ...rest } = received;
+  return Response.json(rest);
 };
 
 /** Always a network error (connection refused or reset). */

@@ -22,14 +22,22 @@ async function toRequest(incoming: IncomingMessage, origin: string, signal: Abor
   return new Request(new URL(incoming.url ?? "/", origin), {
     method: incoming.method ?? "GET",
     headers,
-    body: hasBody ? Buffer.concat(chunks) : null,
+    body: hasBody ? new Blob(chunks as BlobPart[]) : null,
     signal,
   });
 }
 
+/** What a page on another origin needs to call the backends and read every header of their answers. */
+const CORS: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "*",
+  "access-control-allow-headers": "*",
+  "access-control-expose-headers": "*",
+};
+
 /** Writes `response` chunk by chunk, so event streams reach the client as they are produced. */
-async function send(response: Response, outgoing: ServerResponse, signal: AbortSignal): Promise<void> {
-  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+async function send(response: Response, outgoing: ServerResponse, signal: AbortSignal, cors: boolean): Promise<void> {
+  outgoing.writeHead(response.status, { ...Object.fromEntries(response.headers), ...(cors ? CORS : {}) });
   outgoing.flushHeaders();
   if (response.body === null) return void outgoing.end();
   const reader = response.body.getReader();
@@ -42,14 +50,19 @@ async function send(response: Response, outgoing: ServerResponse, signal: AbortS
 }
 
 /** One `node:http` server on a random loopback port that answers for `route` of `backends`. */
-async function listen(backends: SimulatedBackends, route: string): Promise<Server> {
+async function listen(backends: SimulatedBackends, route: string, cors: boolean): Promise<Server> {
   const server = createServer((incoming, outgoing) => {
+    // A browser's preflight is the browser's business, not a request the backend received.
+    if (cors && incoming.method === "OPTIONS" && incoming.headers["access-control-request-method"] !== undefined) {
+      outgoing.writeHead(204, CORS).end();
+      return;
+    }
     const controller = new AbortController();
     outgoing.on("close", () => controller.abort(new Error("the client closed the connection")));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     (async () => {
       const request = await toRequest(incoming, origin, controller.signal);
-      await send(await backends.handle(request, controller.signal, route), outgoing, controller.signal);
+      await send(await backends.handle(request, controller.signal, route), outgoing, controller.signal, cors);
     })().catch(() => {
       // A network error: the client sees its connection reset.
       incoming.socket.destroy();
@@ -66,10 +79,14 @@ async function listen(backends: SimulatedBackends, route: string): Promise<Serve
  * Serves each route of `backends` on its own loopback port, with the same answers and the same
  * record as the in-process and msw forms. A route's path prefix is kept: `https://gw.test/paygo`
  * is served at `http://127.0.0.1:PORT/paygo`. What the backends record carries the real URL.
+ * With `cors`, pages on other origins may call them (preflights are answered, not recorded).
  */
-export async function serveBackends(backends: SimulatedBackends): Promise<ServedBackends> {
+export async function serveBackends(
+  backends: SimulatedBackends,
+  { cors = false }: { cors?: boolean } = {},
+): Promise<ServedBackends> {
   const servers = new Map<string, Server>();
-  for (const route of backends.routes()) servers.set(route, await listen(backends, route));
+  for (const route of backends.routes()) servers.set(route, await listen(backends, route, cors));
   return {
     url(route) {
       const key = route.replace(/\/+$/, "");
