@@ -1,5 +1,15 @@
 import { defineConfig } from "vitest/config";
 
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+
+/** The client packages a Node 20 user gets, under the alias names they are installed as. */
+const NODE20_CLIENTS = [
+  { find: /^openai(\/.*)?$/, replacement: "openai6$1" },
+  { find: /^ai(\/.*)?$/, replacement: "ai6$1" },
+  { find: /^@ai-sdk\/openai$/, replacement: "ai-sdk-openai3" },
+  { find: /^@ai-sdk\/azure$/, replacement: "ai-sdk-azure3" },
+];
+
 export default defineConfig({
   build: {
     target: "es2022",
@@ -15,11 +25,20 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "core", environment: "node", include: ["test/core/**/*.test.ts"] },
+        test: { name: "core", environment: "node", include: ["test/core/**/*.test.ts", "test/support/**/*.test.ts"] },
       },
       {
         extends: true,
-        test: { name: "clients", environment: "node", include: ["test/clients/**/*.test.ts"] },
+        // openai 7 and ai 7 need Node >= 22: on Node 20 the same tests run against what Node 20 users
+        // install, openai 6 and ai 6 (dev dependencies under alias names); the examples need Node >= 22.18.
+        resolve: { alias: NODE_MAJOR < 22 ? NODE20_CLIENTS : [] },
+        test: {
+          name: "clients",
+          environment: "node",
+          include: ["test/clients/**/*.test.ts"],
+          exclude: NODE_MAJOR < 22 ? ["test/clients/examples.test.ts"] : [],
+          setupFiles: ["test/clients/versions.ts"],
+        },
       },
       {
         extends: true,

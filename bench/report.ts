@@ -109,7 +109,7 @@ export function printMemory(result: MemoryResult): void {
   );
 }
 
-/** Targets of issue 5, each met or missed, from the figures. */
+/** The benchmark targets (docs/benchmarks.md), each met or missed, from the figures. */
 export function targets(figures: {
   stub?: readonly StubOverheadResult[];
   loopback?: LoopbackResult;
@@ -148,5 +148,5 @@ export function targets(figures: {
 
 /** Prints the targets. */
 export function printTargets(met: Record<string, string>): void {
-  printTable("Targets of issue 5", ["target", "result"], Object.entries(met));
+  printTable("Targets", ["target", "result"], Object.entries(met));
 }

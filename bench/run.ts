@@ -1,7 +1,10 @@
-// `npm run bench`: every benchmark of issue 5 in one run; a table on stdout, every figure in bench/results/latest.json.
+// `npm run bench`: every benchmark in one run (per-request overhead, capacity under overload, memory and
+// timers; see docs/benchmarks.md); a table on stdout, every figure in bench/results/latest.json.
 import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, relative } from "node:path";
 import { measureCapacity } from "./capacity/suite.js";
 import { machineInfo } from "./lib/machine.js";
+import { RESULTS_FILE, repositoryRoot } from "./lib/paths.js";
 import { measureMemory } from "./memory/run.js";
 import { measureLoopback } from "./overhead/loopback.js";
 import { measureStubOverhead } from "./overhead/stub.js";
@@ -48,10 +51,9 @@ const results = {
   memory,
 };
 if (!quick && only.size === 4) {
-  const file = new URL("../../results/latest.json", import.meta.url);
-  await mkdir(new URL(".", file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nEvery figure: bench/results/latest.json (${results.durationSeconds} s)`);
+  await mkdir(dirname(RESULTS_FILE), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nEvery figure: ${relative(repositoryRoot(), RESULTS_FILE)} (${results.durationSeconds} s)`);
 } else {
   console.log(`\nPartial or quick run (${results.durationSeconds} s): bench/results/latest.json left as it was.`);
 }

@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { createLoadBalancer } from "../../src/index.js";
 import type { FetchFunction } from "../../src/index.js";
-import { seededRandom } from "../lib/random.js";
+import { seededRandom } from "../../test/support/random.js";
 import { quantile } from "../lib/stats.js";
 import { SimulatedBackend, type RetryHeaders } from "./backend-server.js";
 import { refusedPort } from "./free-port.js";

@@ -26,7 +26,7 @@ export const WINDOW_MS = 1000;
 export const LATENCY_MS = [20, 50] as const;
 
 /**
- * The three scenarios of issue 5. Each offers all its requests at once, several windows' worth of
+ * The three overload scenarios (docs/benchmarks.md, "Capacity use under overload"). Each offers all its requests at once, several windows' worth of
  * the combined capacity: (a) and (b) exactly what the combined capacity serves over the SDK's three
  * attempts (the hardest case where every request can still succeed), (c) two windows' worth of
  * what the live backends serve.

@@ -1,8 +1,10 @@
 import OpenAI, { AzureOpenAI, toFile } from "openai";
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
-import { HttpResponse, multipart, simulatedBackend, throttled, useBackends } from "./backends.js";
-import { audioBytes } from "./fixtures.js";
+import { HttpResponse } from "msw";
+import { formData, onlyPost, throttled } from "../support/backends.js";
+import { backend, useMsw as useBackends } from "../support/msw.js";
+import { audioBytes } from "../support/payloads.js";
 
 const server = useBackends();
 
@@ -15,9 +17,13 @@ async function expectFile(form: FormData, name: string, bytes: Uint8Array): Prom
 
 describe("multipart uploads through the openai package replay across a failover", () => {
   it("AzureOpenAI audio.transcriptions.create: the PTU throttles, PAYG receives the whole file with its own key", async () => {
-    const ptu = simulatedBackend("https://ptu-eastus.openai.azure.com", () => throttled());
-    const paygo = simulatedBackend("https://paygo-westus.openai.azure.com", () =>
-      HttpResponse.json({ text: "hello from paygo" }),
+    const ptu = backend(
+      "https://ptu-eastus.openai.azure.com",
+      onlyPost(() => throttled()),
+    );
+    const paygo = backend(
+      "https://paygo-westus.openai.azure.com",
+      onlyPost(() => HttpResponse.json({ text: "hello from paygo" })),
     );
     server.use(ptu.handler, paygo.handler);
     const lb = createLoadBalancer({
@@ -45,11 +51,11 @@ describe("multipart uploads through the openai package replay across a failover"
     const path = "/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21";
     expect(ptu.posts().map((hit) => hit.url)).toEqual([`https://ptu-eastus.openai.azure.com${path}`]);
     expect(paygo.posts().map((hit) => hit.url)).toEqual([`https://paygo-westus.openai.azure.com${path}`]);
-    expect(ptu.posts()[0]?.headers.get("api-key")).toBe("PTU-KEY");
-    expect(paygo.posts()[0]?.headers.get("api-key")).toBe("PAYGO-KEY");
+    expect(ptu.posts()[0]?.headers["api-key"]).toBe("PTU-KEY");
+    expect(paygo.posts()[0]?.headers["api-key"]).toBe("PAYGO-KEY");
     for (const hit of [ptu.posts()[0], paygo.posts()[0]]) {
-      expect(hit?.contentType).toMatch(/^multipart\/form-data; boundary=/);
-      const form = await multipart(hit);
+      expect(hit?.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
+      const form = await formData(hit);
       expect(form.get("model")).toBe("whisper");
       expect(form.get("language")).toBe("en");
       await expectFile(form, "speech.wav", bytes);
@@ -57,20 +63,23 @@ describe("multipart uploads through the openai package replay across a failover"
   });
 
   it("OpenAI files.create: a 503 on tier 1, tier 2 receives the whole file and its own bearer token", async () => {
-    const first = simulatedBackend(
+    const first = backend(
       "https://gateway-a.example.com",
-      () => new HttpResponse("upstream unavailable", { status: 503 }),
+      onlyPost(() => new HttpResponse("upstream unavailable", { status: 503 })),
     );
-    const second = simulatedBackend("https://gateway-b.example.com", () =>
-      HttpResponse.json({
-        id: "file-1",
-        object: "file",
-        bytes: 262_144,
-        created_at: 1,
-        filename: "train.jsonl",
-        purpose: "fine-tune",
-        status: "processed",
-      }),
+    const second = backend(
+      "https://gateway-b.example.com",
+      onlyPost(() =>
+        HttpResponse.json({
+          id: "file-1",
+          object: "file",
+          bytes: 262_144,
+          created_at: 1,
+          filename: "train.jsonl",
+          purpose: "fine-tune",
+          status: "processed",
+        }),
+      ),
     );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
@@ -91,9 +100,9 @@ describe("multipart uploads through the openai package replay across a failover"
     expect(file.id).toBe("file-1");
     expect(first.posts().map((hit) => hit.url)).toEqual(["https://gateway-a.example.com/openai/v1/files"]);
     expect(second.posts().map((hit) => hit.url)).toEqual(["https://gateway-b.example.com/v2/openai/v1/files"]);
-    expect(first.posts()[0]?.headers.get("authorization")).toBe("Bearer KEY-A");
-    expect(second.posts()[0]?.headers.get("authorization")).toBe("Bearer KEY-B");
-    const form = await multipart(second.posts()[0]);
+    expect(first.posts()[0]?.headers.authorization).toBe("Bearer KEY-A");
+    expect(second.posts()[0]?.headers.authorization).toBe("Bearer KEY-B");
+    const form = await formData(second.posts()[0]);
     expect(form.get("purpose")).toBe("fine-tune");
     await expectFile(form, "train.jsonl", bytes);
     expect(second.posts()[0]?.body.length).toBe(first.posts()[0]?.body.length);

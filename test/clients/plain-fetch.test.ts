@@ -1,16 +1,22 @@
 import OpenAI, { RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
-import { HttpResponse, json, simulatedBackend, throttled, useBackends } from "./backends.js";
+import { HttpResponse } from "msw";
+import { json, onlyPost, throttled } from "../support/backends.js";
+import { backend, useMsw as useBackends } from "../support/msw.js";
 
 const server = useBackends();
 const PATH = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 
 describe("plain lb.fetch calls", () => {
   it("a JSON POST: tier 1 answers 503, tier 2 receives the same URL path, headers and body", async () => {
-    const first = simulatedBackend("https://ptu.example.com", () => new HttpResponse("busy", { status: 503 }));
-    const second = simulatedBackend("https://paygo.example.com", () =>
-      HttpResponse.json({ ok: true }, { headers: { "x-served-by": "paygo" } }),
+    const first = backend(
+      "https://ptu.example.com",
+      onlyPost(() => new HttpResponse("busy", { status: 503 })),
+    );
+    const second = backend(
+      "https://paygo.example.com",
+      onlyPost(() => HttpResponse.json({ ok: true }, { headers: { "x-served-by": "paygo" } })),
     );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
@@ -32,16 +38,22 @@ describe("plain lb.fetch calls", () => {
     expect(first.posts().map((hit) => hit.url)).toEqual([`https://ptu.example.com${PATH}`]);
     expect(second.posts().map((hit) => hit.url)).toEqual([`https://paygo.example.com${PATH}`]);
     const hit = second.posts()[0];
-    expect(hit?.headers.get("api-key")).toBe("PAYGO-KEY");
-    expect(hit?.headers.get("x-request-id")).toBe("r-1");
-    expect(hit?.headers.get("content-type")).toBe("application/json");
+    expect(hit?.headers["api-key"]).toBe("PAYGO-KEY");
+    expect(hit?.headers["x-request-id"]).toBe("r-1");
+    expect(hit?.headers["content-type"]).toBe("application/json");
     expect(json(hit)).toEqual(body);
     expect(lb.snapshot().backends.map((backend) => backend.state)).toEqual(["cooling", "available"]);
   });
 
   it("a Request object with a body is replayed to the next backend", async () => {
-    const first = simulatedBackend("https://a.example.com", () => throttled(5_000));
-    const second = simulatedBackend("https://b.example.com", () => new HttpResponse("done"));
+    const first = backend(
+      "https://a.example.com",
+      onlyPost(() => throttled(5_000)),
+    );
+    const second = backend(
+      "https://b.example.com",
+      onlyPost(() => new HttpResponse("done")),
+    );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
       backends: [
@@ -55,14 +67,20 @@ describe("plain lb.fetch calls", () => {
       body: '{"input":"text"}',
     });
     expect(await (await lb.fetch(request)).text()).toBe("done");
-    expect(
-      second.posts().map((hit) => [hit.url, hit.headers.get("authorization"), new TextDecoder().decode(hit.body)]),
-    ).toEqual([["https://b.example.com/prefix/v1/embeddings?x=1", "Bearer T", '{"input":"text"}']]);
+    expect(second.posts().map((hit) => [hit.url, hit.headers.authorization, hit.body])).toEqual([
+      ["https://b.example.com/prefix/v1/embeddings?x=1", "Bearer T", '{"input":"text"}'],
+    ]);
   });
 
   it("every backend throttled: the openai package receives the synthetic 429 with its retry headers", async () => {
-    const first = simulatedBackend("https://ptu.example.com", () => throttled(20_000));
-    const second = simulatedBackend("https://paygo.example.com", () => throttled(7_500));
+    const first = backend(
+      "https://ptu.example.com",
+      onlyPost(() => throttled(20_000)),
+    );
+    const second = backend(
+      "https://paygo.example.com",
+      onlyPost(() => throttled(7_500)),
+    );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
       backends: [

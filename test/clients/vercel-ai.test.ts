@@ -3,20 +3,20 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, streamText } from "ai";
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
-import { HttpResponse, heldEventStream, json, simulatedBackend, throttled, useBackends } from "./backends.js";
-import { chatChunks, chatCompletion } from "./fixtures.js";
+import { HttpResponse } from "msw";
+import { type Answer, heldEventStream, json, onlyPost, throttled } from "../support/backends.js";
+import { backend, useMsw as useBackends } from "../support/msw.js";
+import { chatChunks, chatCompletion } from "../support/payloads.js";
 
 const server = useBackends();
 
 /** Tier 1 throttles every request; tier 2 answers with `answer`. */
-function twoTiers(
-  tier1: string,
-  tier2: string,
-  answer: Parameters<typeof simulatedBackend>[1],
-  tier2Headers?: Record<string, string>,
-) {
-  const first = simulatedBackend(tier1, () => throttled(30_000));
-  const second = simulatedBackend(tier2, answer);
+function twoTiers(tier1: string, tier2: string, answer: Answer, tier2Headers?: Record<string, string>) {
+  const first = backend(
+    tier1,
+    onlyPost(() => throttled(30_000)),
+  );
+  const second = backend(tier2, onlyPost(answer));
   server.use(first.handler, second.handler);
   const lb = createLoadBalancer({
     backends: [
@@ -42,7 +42,7 @@ describe("the Vercel AI SDK with fetch: lb.fetch", () => {
     expect(first.posts().map((hit) => hit.url)).toEqual(["https://tier1.example.com/v1/chat/completions"]);
     expect(second.posts().map((hit) => hit.url)).toEqual(["https://tier2.example.com/v1/chat/completions"]);
     for (const hit of [...first.posts(), ...second.posts()]) {
-      expect(hit.headers.get("authorization")).toBe("Bearer KEY");
+      expect(hit.headers.authorization).toBe("Bearer KEY");
       expect(json(hit)).toMatchObject({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hi" }] });
     }
   });
@@ -81,8 +81,8 @@ describe("the Vercel AI SDK with fetch: lb.fetch", () => {
     const path = "/openai/v1/chat/completions?api-version=v1";
     expect(first.posts().map((hit) => hit.url)).toEqual([`https://ptu-eastus.openai.azure.com${path}`]);
     expect(second.posts().map((hit) => hit.url)).toEqual([`https://paygo-westus.openai.azure.com${path}`]);
-    expect(first.posts()[0]?.headers.get("api-key")).toBe("PTU-KEY");
-    expect(second.posts()[0]?.headers.get("api-key")).toBe("PAYGO-KEY");
+    expect(first.posts()[0]?.headers["api-key"]).toBe("PTU-KEY");
+    expect(second.posts()[0]?.headers["api-key"]).toBe("PAYGO-KEY");
     expect(json(second.posts()[0])).toMatchObject({ model: "gpt-4o", messages: [{ role: "user", content: "Say hi" }] });
   });
 
@@ -115,6 +115,6 @@ describe("the Vercel AI SDK with fetch: lb.fetch", () => {
     const path = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
     expect(first.posts().map((hit) => hit.url)).toEqual([`https://ptu-eastus.openai.azure.com${path}`]);
     expect(second.posts().map((hit) => hit.url)).toEqual([`https://paygo-westus.openai.azure.com${path}`]);
-    expect(second.posts()[0]?.headers.get("api-key")).toBe("PAYGO-KEY");
+    expect(second.posts()[0]?.headers["api-key"]).toBe("PAYGO-KEY");
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
-import { backend, HttpResponse, useMsw } from "./msw.js";
+import { HttpResponse } from "msw";
+import { backend, useMsw } from "../support/msw.js";
 
 const server = useMsw();
 const URL_ = "https://client.example.com/v1/files";

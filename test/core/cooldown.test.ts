@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer, parseCooldownMs, parseDuration } from "../../src/index.js";
-import { fakeBackends, ok } from "./fixtures.js";
+import { SimulatedBackends, ok } from "../support/backends.js";
 
 const NOW = Date.UTC(2026, 10, 21, 10, 0, 0);
 const cooldownOf = (headers: Record<string, string>): number | undefined => parseCooldownMs(new Headers(headers), NOW);
@@ -70,7 +70,7 @@ describe("cooldowns applied by the balancer", () => {
     headers: Record<string, string>,
     options: { maxCooldownMs?: number; defaultCooldownMs?: number; status?: number } = {},
   ) {
-    const { fetch } = fakeBackends({
+    const { fetch } = new SimulatedBackends({
       "https://a.example.com": () => new Response(null, { status: options.status ?? 429, headers }),
       "https://b.example.com": () => ok(),
     });

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type LoadBalancerEvent } from "../../src/index.js";
-import { fakeBackends, ok, tooMany } from "./fixtures.js";
+import { SimulatedBackends, ok, tooMany } from "../support/backends.js";
 
 function balancer() {
   let now = 5_000;
-  const { fetch } = fakeBackends({
+  const { fetch } = new SimulatedBackends({
     "https://ptu.example.com": () => tooMany({ "retry-after-ms": "1500" }),
     "https://paygo.example.com": () => ok(),
   });
@@ -133,7 +133,7 @@ describe("events", () => {
 
   it("a listener that throws never breaks a request; the error goes to the logger", async () => {
     const errors: unknown[][] = [];
-    const { fetch } = fakeBackends({ "https://a.example.com": () => ok() });
+    const { fetch } = new SimulatedBackends({ "https://a.example.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [{ url: "https://a.example.com" }],
       fetch,
@@ -164,7 +164,7 @@ describe("events", () => {
 
 describe("lb.fetch", () => {
   it("works when passed around unbound", async () => {
-    const { fetch } = fakeBackends({ "https://a.example.com": () => ok({ hello: 1 }) });
+    const { fetch } = new SimulatedBackends({ "https://a.example.com": () => ok({ hello: 1 }) });
     const { fetch: unbound } = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch });
     const call = unbound;
     expect(await (await call.call(undefined, "https://x/")).json()).toEqual({ hello: 1 });

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type LoadBalancerEvent } from "../../src/index.js";
-import { backend, HttpResponse, useMsw } from "./msw.js";
+import { HttpResponse } from "msw";
+import { backend, useMsw } from "../support/msw.js";
 
 const server = useMsw();
 const CHAT = "https://client.example.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";

@@ -2,7 +2,8 @@ import OpenAI, { AzureOpenAI } from "openai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
 import { azure as azureBackend, openai as openaiBackend } from "../../src/providers/index.js";
-import { backend, HttpResponse, useMsw } from "./msw.js";
+import { HttpResponse } from "msw";
+import { backend, useMsw } from "../support/msw.js";
 
 const server = useMsw();
 const encoder = new TextEncoder();

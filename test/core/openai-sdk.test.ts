@@ -1,7 +1,8 @@
 import OpenAI, { AzureOpenAI } from "openai";
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer, type LoadBalancerEvent } from "../../src/index.js";
-import { backend, HttpResponse, useMsw } from "./msw.js";
+import { HttpResponse } from "msw";
+import { backend, useMsw } from "../support/msw.js";
 
 const server = useMsw();
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type BackendConfig, type LoadBalancerEvent } from "../../src/index.js";
 import { azure, azureV1, openai } from "../../src/providers/index.js";
-import { fakeBackends, ok, tooMany, type Received } from "./fixtures.js";
+import { SimulatedBackends, ok, tooMany, type Received } from "../support/backends.js";
 
 const CALLER_HEADERS = {
   "content-type": "application/json",
@@ -11,7 +11,7 @@ const CALLER_HEADERS = {
 
 /** Sends one request through a balancer whose only backend is `backend`, and returns what it received. */
 async function sentTo(backend: BackendConfig, url: string, init: RequestInit = {}): Promise<Received> {
-  const fake = fakeBackends({ [new URL(backend.url).origin]: () => ok() });
+  const fake = new SimulatedBackends({ [new URL(backend.url).origin]: () => ok() });
   const lb = createLoadBalancer({ backends: [backend], fetch: fake.fetch });
   const response = await lb.fetch(url, { method: "POST", headers: CALLER_HEADERS, ...init });
   expect(response.status).toBe(200);
@@ -39,8 +39,8 @@ describe("a request reaches each backend in that backend's own shape", () => {
     expect(received.url).toBe(
       "https://eastus.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21",
     );
-    expect(received.headers.get("api-key")).toBe("EASTUS-KEY");
-    expect(received.headers.get("authorization")).toBeNull();
+    expect(received.headers["api-key"]).toBe("EASTUS-KEY");
+    expect(received.headers.authorization).toBeUndefined();
     expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
   });
 
@@ -53,7 +53,7 @@ describe("a request reaches each backend in that backend's own shape", () => {
       "https://eastus.openai.azure.com/openai/deployments/gpt-4o-mini/chat/completions?api-version=2025-04-01-preview",
     );
     // No credentials of its own: the caller's headers go as they are.
-    expect(received.headers.get("api-key")).toBe("CALLER-AZURE-KEY");
+    expect(received.headers["api-key"]).toBe("CALLER-AZURE-KEY");
   });
 
   it("OpenAI-shaped → azure-v1: /openai/v1 path, model renamed in the body", async () => {
@@ -63,8 +63,8 @@ describe("a request reaches each backend in that backend's own shape", () => {
     );
     expect(received.url).toBe("https://swe.openai.azure.com/openai/v1/chat/completions");
     expect(JSON.parse(received.body)).toEqual({ model: "gpt4o-swe", messages: [] });
-    expect(received.headers.get("api-key")).toBe("SWE-KEY");
-    expect(received.headers.get("authorization")).toBeNull();
+    expect(received.headers["api-key"]).toBe("SWE-KEY");
+    expect(received.headers.authorization).toBeUndefined();
   });
 
   it("Azure deployment-shaped → openai: base URL + operation, api-version dropped, model from the body, Bearer key", async () => {
@@ -74,8 +74,8 @@ describe("a request reaches each backend in that backend's own shape", () => {
     );
     expect(received.url).toBe("https://api.openai.com/v1/chat/completions");
     expect(JSON.parse(received.body)).toEqual({ model: "gpt-4o", messages: [] });
-    expect(received.headers.get("authorization")).toBe("Bearer sk-openai");
-    expect(received.headers.get("api-key")).toBeNull();
+    expect(received.headers.authorization).toBe("Bearer sk-openai");
+    expect(received.headers["api-key"]).toBeUndefined();
   });
 
   it("Azure deployment-shaped → openai with a map keyed by the model: the mapped name goes in the body", async () => {
@@ -138,7 +138,7 @@ describe("a request reaches each backend in that backend's own shape", () => {
     const parsed = await new Request("https://p", {
       method: "POST",
       body: received.body,
-      headers: { "content-type": received.headers.get("content-type")! },
+      headers: { "content-type": received.headers["content-type"]! },
     }).formData();
     expect(parsed.get("model")).toBe("whisper-large-v3");
     expect(await (parsed.get("file") as File).text()).toBe("RIFF....WAVE");
@@ -160,7 +160,10 @@ describe("a request reaches each backend in that backend's own shape", () => {
   });
 
   it("paths it cannot translate go only to backends without an adapter (the caller's own shape)", async () => {
-    const fake = fakeBackends({ "https://typed.example.com": () => ok(), "https://raw.example.com": () => ok() });
+    const fake = new SimulatedBackends({
+      "https://typed.example.com": () => ok(),
+      "https://raw.example.com": () => ok(),
+    });
     const lb = createLoadBalancer({
       backends: [openai({ url: "https://typed.example.com/v1" }), { url: "https://raw.example.com", priority: 2 }],
       fetch: fake.fetch,
@@ -172,7 +175,10 @@ describe("a request reaches each backend in that backend's own shape", () => {
 
 describe("model maps", () => {
   it("a backend without a mapping for the requested model is skipped, not sent a request it would reject", async () => {
-    const fake = fakeBackends({ "https://a.openai.azure.com": () => ok(), "https://b.openai.azure.com": () => ok() });
+    const fake = new SimulatedBackends({
+      "https://a.openai.azure.com": () => ok(),
+      "https://b.openai.azure.com": () => ok(),
+    });
     const lb = createLoadBalancer({
       backends: [
         azure({ url: "https://a.openai.azure.com", models: { "gpt-4o": "gpt4o" } }),
@@ -188,7 +194,7 @@ describe("model maps", () => {
   });
 
   it("when no backend serves the model, the caller gets a 404 model_not_found at once", async () => {
-    const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
+    const fake = new SimulatedBackends({ "https://a.openai.azure.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [azure({ url: "https://a.openai.azure.com", models: { "gpt-4o": "x" } })],
       fetch: fake.fetch,
@@ -200,7 +206,7 @@ describe("model maps", () => {
   });
 
   it("the synthetic 429 counts only backends that serve the model", async () => {
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.example.com": () => tooMany({ "retry-after": "5" }),
       "https://b.example.com": () => ok(),
     });
@@ -221,7 +227,7 @@ describe("model maps", () => {
 
 describe("per-backend credentials", () => {
   it("no key reaches a backend it does not belong to, across failovers", async () => {
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.openai.azure.com": () => tooMany({ "retry-after": "30" }),
       "https://b.openai.azure.com": () => new Response(null, { status: 503 }),
       "https://api.openai.com": () => ok(),
@@ -235,7 +241,7 @@ describe("per-backend credentials", () => {
       fetch: fake.fetch,
     });
     await lb.fetch(...azureChat("gpt-4o"));
-    const seen = fake.received.map((r) => [r.headers.get("api-key"), r.headers.get("authorization")]);
+    const seen = fake.received.map((r) => [r.headers["api-key"] ?? null, r.headers.authorization ?? null]);
     expect(seen).toEqual([
       ["KEY-A", null],
       ["KEY-B", null],
@@ -246,21 +252,21 @@ describe("per-backend credentials", () => {
   it("a token provider (Entra ID) is asked for every attempt and sent as Bearer", async () => {
     let issued = 0;
     const tokenProvider = vi.fn(async () => `entra-token-${++issued}`);
-    const fake = fakeBackends({ "https://a.openai.azure.com": () => ok() });
+    const fake = new SimulatedBackends({ "https://a.openai.azure.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [azure({ url: "https://a.openai.azure.com", tokenProvider })],
       fetch: fake.fetch,
     });
     await lb.fetch(...azureChat("gpt-4o"));
     await lb.fetch(...azureChat("gpt-4o"));
-    expect(fake.received.map((r) => [r.headers.get("authorization"), r.headers.get("api-key")])).toEqual([
+    expect(fake.received.map((r) => [r.headers.authorization ?? null, r.headers["api-key"] ?? null])).toEqual([
       ["Bearer entra-token-1", null],
       ["Bearer entra-token-2", null],
     ]);
   });
 
   it("a token provider that throws cools its backend down (credentials) and the request fails over", async () => {
-    const fake = fakeBackends({ "https://b.openai.azure.com": () => ok() });
+    const fake = new SimulatedBackends({ "https://b.openai.azure.com": () => ok() });
     const lb = createLoadBalancer({
       backends: [
         azure({ url: "https://a.openai.azure.com", tokenProvider: () => Promise.reject(new Error("AADSTS700016")) }),

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type FetchFunction, type LoadBalancerEvent } from "../../src/index.js";
-import { distribution, fakeBackends, ok, seededRandom } from "./fixtures.js";
+import { answer, Gate, hang, ok, SimulatedBackends } from "../support/backends.js";
+import { distribution, seededRandom } from "../support/random.js";
 
 const host = (response: Response): string => response.headers.get("x-host") ?? "";
 const served = (name: string) => () => ok({}, { headers: { "x-host": name } });
@@ -11,7 +12,7 @@ describe("escalating cooldowns for backends that keep failing", () => {
 
   it("from failureThreshold failures in a row the cooldown doubles, up to maxCooldownMs, and a success resets it", async () => {
     let dead = true;
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://flaky.example.com": () => (dead ? new Response(null, { status: 502 }) : ok()),
       "https://spare.example.com": () => ok(),
     });
@@ -46,7 +47,7 @@ describe("escalating cooldowns for backends that keep failing", () => {
   });
 
   it("429s keep their exact retry-after and do not count as failures", async () => {
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.example.com": () => new Response(null, { status: 429, headers: { "retry-after": "2" } }),
       "https://b.example.com": () => ok(),
     });
@@ -66,19 +67,19 @@ describe("escalating cooldowns for backends that keep failing", () => {
   });
 
   it("requests that were in flight together fail together: one outage counts once", async () => {
-    const replies: Array<() => void> = [];
-    const fetch: FetchFunction = (input) =>
-      String(input).startsWith("https://a.")
-        ? new Promise((resolve) => replies.push(() => resolve(new Response(null, { status: 500 }))))
-        : Promise.resolve(ok());
+    const gate = new Gate();
+    const { fetch } = new SimulatedBackends({
+      "https://a.example.com": gate.hold(answer(500)),
+      "https://b.example.com": () => ok(),
+    });
     const lb = createLoadBalancer({
       backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
       fetch,
       failureThreshold: 2,
     });
     const pending = [lb.fetch("https://x/"), lb.fetch("https://x/"), lb.fetch("https://x/")];
-    await vi.waitFor(() => expect(replies).toHaveLength(3));
-    for (const reply of replies) reply();
+    await vi.waitFor(() => expect(gate.waiting).toBe(3));
+    gate.openAll();
     await Promise.all(pending);
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "cooling", consecutiveFailures: 1 });
   });
@@ -90,13 +91,13 @@ describe("single-probe recovery", () => {
 
   it("when a failing backend's cooldown ends one request probes it; the others keep going elsewhere until the probe succeeds", async () => {
     let throttled = true;
-    let answerProbe!: () => void;
-    const fetch: FetchFunction = async (input) => {
-      if (!String(input).startsWith("https://ptu.")) return ok({}, { headers: { "x-host": "paygo" } });
-      if (throttled) return new Response(null, { status: 503, headers: { "retry-after": "1" } });
-      await new Promise<void>((resolve) => (answerProbe = resolve));
-      return ok({}, { headers: { "x-host": "ptu" } });
-    };
+    const gate = new Gate();
+    const ptu = gate.hold(served("ptu"));
+    const { fetch } = new SimulatedBackends({
+      "https://ptu.example.com": (exchange) =>
+        throttled ? answer(503, { "retry-after": "1" })(exchange) : ptu(exchange),
+      "https://paygo.example.com": served("paygo"),
+    });
     const lb = createLoadBalancer({
       backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
       fetch,
@@ -109,26 +110,25 @@ describe("single-probe recovery", () => {
     expect(lb.snapshot().backends[0]!.state).toBe("probing");
 
     const probe = lb.fetch("https://x/");
-    await vi.waitFor(() => expect(answerProbe).toBeTypeOf("function"));
+    await vi.waitFor(() => expect(gate.waiting).toBe(1));
     // While the probe is out, the PTU takes nothing else.
     const others = await Promise.all([lb.fetch("https://x/"), lb.fetch("https://x/")]);
     expect(others.map(host)).toEqual(["paygo", "paygo"]);
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "probing", inFlight: 1 });
-    answerProbe();
+    gate.openAll();
     expect(host(await probe)).toBe("ptu");
     expect(events.filter((event) => event.type === "probe")).toMatchObject([
       { success: true, backend: { name: "ptu.example.com" } },
     ]);
     expect(lb.snapshot().backends[0]!.state).toBe("available");
-    answerProbe = undefined as never;
     const after = lb.fetch("https://x/");
-    await vi.waitFor(() => expect(answerProbe).toBeTypeOf("function"));
-    answerProbe();
+    await vi.waitFor(() => expect(gate.waiting).toBe(1));
+    gate.openAll();
     expect(host(await after)).toBe("ptu");
   });
 
   it("a failed probe sends the backend back to cooling", async () => {
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.example.com": () => new Response(null, { status: 503 }),
       "https://b.example.com": () => ok(),
     });
@@ -148,10 +148,10 @@ describe("single-probe recovery", () => {
 
   it("an aborted probe penalises nothing and frees the probe for the next request", async () => {
     let throttled = true;
-    const fetch: FetchFunction = (_input, init) =>
-      throttled
-        ? Promise.resolve(new Response(null, { status: 502, headers: { "retry-after": "1" } }))
-        : new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)));
+    const { fetch } = new SimulatedBackends({
+      "https://a.example.com": (exchange) =>
+        throttled ? answer(502, { "retry-after": "1" })(exchange) : hang(exchange),
+    });
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch });
     await lb.fetch("https://x/");
     throttled = false;
@@ -171,12 +171,13 @@ describe("after a 429", () => {
 
   it("a backend whose retry-after has passed is back in full rotation at once, without a probe", async () => {
     let throttled = true;
-    const gates: Array<() => void> = [];
-    const fetch: FetchFunction = (input) => {
-      if (!String(input).startsWith("https://ptu.")) return Promise.resolve(ok({}, { headers: { "x-host": "paygo" } }));
-      if (throttled) return Promise.resolve(new Response(null, { status: 429, headers: { "retry-after": "1" } }));
-      return new Promise((resolve) => gates.push(() => resolve(ok({}, { headers: { "x-host": "ptu" } }))));
-    };
+    const gate = new Gate();
+    const ptu = gate.hold(served("ptu"));
+    const { fetch } = new SimulatedBackends({
+      "https://ptu.example.com": (exchange) =>
+        throttled ? answer(429, { "retry-after": "1" })(exchange) : ptu(exchange),
+      "https://paygo.example.com": served("paygo"),
+    });
     const lb = createLoadBalancer({
       backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
       fetch,
@@ -187,8 +188,8 @@ describe("after a 429", () => {
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "available", reason: null });
     // Its window has reset: every request goes to it at once, none is held back for a probe.
     const pending = [lb.fetch("https://x/"), lb.fetch("https://x/"), lb.fetch("https://x/")];
-    await vi.waitFor(() => expect(gates).toHaveLength(3));
-    for (const open of gates) open();
+    await vi.waitFor(() => expect(gate.waiting).toBe(3));
+    gate.openAll();
     expect((await Promise.all(pending)).map(host)).toEqual(["ptu", "ptu", "ptu"]);
   });
 });
@@ -199,21 +200,21 @@ describe("what the caller is told while no backend is free", () => {
 
   it("while the only backend's probe is in flight, the synthetic 429 asks for a real wait, not 0", async () => {
     let failing = true;
-    const gates: Array<() => void> = [];
-    const fetch: FetchFunction = () =>
-      failing
-        ? Promise.resolve(new Response(null, { status: 500 }))
-        : new Promise((resolve) => gates.push(() => resolve(ok())));
+    const gate = new Gate();
+    const recovered = gate.hold(() => ok());
+    const { fetch } = new SimulatedBackends({
+      "https://a.example.com": (exchange) => (failing ? answer(500)(exchange) : recovered(exchange)),
+    });
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, defaultCooldownMs: 1000 });
     await lb.fetch("https://x/");
     failing = false;
     await vi.advanceTimersByTimeAsync(1000);
     const probe = lb.fetch("https://x/");
-    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    await vi.waitFor(() => expect(gate.waiting).toBe(1));
     const other = await lb.fetch("https://x/");
     expect(other.status).toBe(429);
     expect(other.headers.get("retry-after-ms")).toBe("1000");
-    gates[0]!();
+    gate.open(0);
     expect((await probe).status).toBe(200);
   });
 
@@ -235,7 +236,7 @@ describe("what the caller is told while no backend is free", () => {
 describe("proactive throttling on exhausted quota", () => {
   it("a success with x-ratelimit-remaining-requests: 0 cools the backend until its reset, before it answers 429", async () => {
     const now = 50_000;
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.example.com": () =>
         ok(
           {},
@@ -266,7 +267,7 @@ describe("proactive throttling on exhausted quota", () => {
   });
 
   it("tokens exhausted: cools until the token reset", async () => {
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.example.com": () =>
         ok(
           {},
@@ -285,7 +286,7 @@ describe("proactive throttling on exhausted quota", () => {
   });
 
   it("remaining quota, or no such headers, means no throttling", async () => {
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://a.example.com": () => ok({}, { headers: { "x-ratelimit-remaining-requests": "12" } }),
     });
     const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: fake.fetch });
@@ -298,7 +299,7 @@ describe("proactive throttling on exhausted quota", () => {
 describe("selection modes", () => {
   it("failover: always the first available backend in list order; the others only when it fails", async () => {
     let firstUp = true;
-    const fake = fakeBackends({
+    const fake = new SimulatedBackends({
       "https://one.example.com": () => (firstUp ? served("one")() : new Response(null, { status: 500 })),
       "https://two.example.com": served("two"),
       "https://three.example.com": served("three"),
@@ -314,11 +315,12 @@ describe("selection modes", () => {
   });
 
   it("least-inflight: concurrent requests spread to the least busy backends", async () => {
-    const gates: Array<() => void> = [];
-    const fetch: FetchFunction = (input) =>
-      new Promise((resolve) =>
-        gates.push(() => resolve(ok({}, { headers: { "x-host": new URL(String(input)).host } }))),
-      );
+    const gate = new Gate();
+    const { fetch } = new SimulatedBackends(
+      Object.fromEntries(
+        ["a", "b", "c"].map((name) => [`https://${name}.example.com`, gate.hold(served(`${name}.example.com`))]),
+      ),
+    );
     const lb = createLoadBalancer({
       backends: ["a", "b", "c"].map((name) => ({ url: `https://${name}.example.com` })),
       fetch,
@@ -326,18 +328,19 @@ describe("selection modes", () => {
       random: seededRandom(1),
     });
     const pending = Array.from({ length: 30 }, () => lb.fetch("https://x/"));
-    await vi.waitFor(() => expect(gates).toHaveLength(30));
+    await vi.waitFor(() => expect(gate.waiting).toBe(30));
     const inFlight = lb.snapshot().backends.map((backend) => backend.inFlight);
     // Power of two choices keeps the spread within one or two of even (10 each).
     expect(Math.max(...inFlight) - Math.min(...inFlight)).toBeLessThanOrEqual(2);
-    for (const open of gates) open();
+    gate.openAll();
     await Promise.all(pending);
     expect(lb.snapshot().backends.map((backend) => backend.inFlight)).toEqual([0, 0, 0]);
   });
 
   it("least-inflight weighs in-flight requests by weight", async () => {
-    const gates: Array<() => void> = [];
-    const fetch: FetchFunction = () => new Promise((resolve) => gates.push(() => resolve(ok())));
+    const gate = new Gate();
+    const held = gate.hold(() => ok());
+    const { fetch } = new SimulatedBackends({ "https://big.example.com": held, "https://small.example.com": held });
     const lb = createLoadBalancer({
       backends: [
         { url: "https://big.example.com", weight: 3 },
@@ -348,11 +351,11 @@ describe("selection modes", () => {
       random: seededRandom(9),
     });
     const pending = Array.from({ length: 40 }, () => lb.fetch("https://x/"));
-    await vi.waitFor(() => expect(gates).toHaveLength(40));
+    await vi.waitFor(() => expect(gate.waiting).toBe(40));
     const [big, small] = lb.snapshot().backends.map((backend) => backend.inFlight);
     expect(big).toBe(30);
     expect(small).toBe(10);
-    for (const open of gates) open();
+    gate.openAll();
     await Promise.all(pending);
   });
 });

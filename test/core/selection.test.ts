@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createLoadBalancer, type BackendConfig } from "../../src/index.js";
-import { distribution, fakeBackends, ok, seededRandom, tooMany } from "./fixtures.js";
+import { SimulatedBackends, ok, tooMany } from "../support/backends.js";
+import { distribution, seededRandom } from "../support/random.js";
 
 const URL_ = "https://x/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 const host = (response: Response): string => new URL(response.url || (response.headers.get("x-served-by") ?? "")).host;
@@ -16,7 +17,7 @@ function fleet(configs: BackendConfig[], throttled: string[] = []) {
           : ok({}, { headers: { "x-served-by": config.url } }),
     ]),
   );
-  return fakeBackends(routes);
+  return new SimulatedBackends(routes);
 }
 
 describe("the seed's five configurations", () => {

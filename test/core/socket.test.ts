@@ -1,59 +1,30 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
+import { eventStream, SimulatedBackends, tooMany } from "../support/backends.js";
+import { refusedUrl, type ServedBackends, serveBackends } from "../support/server.js";
 
 // Real sockets on loopback: what msw cannot prove (connection refused, chunked streaming over TCP).
-let throttling: Server;
-let streaming: Server;
-const received: string[] = [];
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-  );
-}
-
-let throttlingUrl: string;
-let streamingUrl: string;
-let refusedUrl: string;
+const backends = new SimulatedBackends({
+  "https://throttling.test": () => tooMany({ "retry-after": "30" }),
+  "https://streaming.test": ({ signal }) => eventStream(["one", "two"], { delayMs: 20, done: false, signal }),
+});
+let served: ServedBackends;
+let refused: string;
 
 beforeAll(async () => {
-  throttling = createServer((request, response) => {
-    received.push(`throttling ${request.method} ${request.url}`);
-    response
-      .writeHead(429, { "retry-after": "30", "content-type": "application/json" })
-      .end('{"error":{"code":"429"}}');
-  });
-  streaming = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => (body += chunk));
-    request.on("end", () => {
-      received.push(`streaming ${request.method} ${request.url} ${body}`);
-      response.writeHead(200, { "content-type": "text/event-stream" });
-      response.write("data: one\n\n");
-      setTimeout(() => response.end("data: two\n\n"), 20);
-    });
-  });
-  throttlingUrl = await listen(throttling);
-  streamingUrl = await listen(streaming);
-  // A port that was just free: nothing listens there, so connecting is refused.
-  const closed = createServer();
-  refusedUrl = await listen(closed);
-  await new Promise((resolve) => closed.close(resolve));
+  served = await serveBackends(backends);
+  refused = await refusedUrl();
 });
 
-afterAll(async () => {
-  await Promise.all([throttling, streaming].map((server) => new Promise((resolve) => server.close(resolve))));
-});
+afterAll(() => served.close());
 
 describe("over real sockets", () => {
   it("fails over from a refused connection and a 429 to a backend that streams", async () => {
     const lb = createLoadBalancer({
       backends: [
-        { url: refusedUrl, priority: 1, name: "refused" },
-        { url: throttlingUrl, priority: 2, name: "throttling" },
-        { url: `${streamingUrl}/prefix`, priority: 3, name: "streaming" },
+        { url: refused, priority: 1, name: "refused" },
+        { url: served.url("https://throttling.test"), priority: 2, name: "throttling" },
+        { url: `${served.url("https://streaming.test")}/prefix`, priority: 3, name: "streaming" },
       ],
     });
     const reasons: string[] = [];
@@ -65,9 +36,16 @@ describe("over real sockets", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("data: one\n\ndata: two\n\n");
     expect(reasons).toEqual(["refused:network-error", "throttling:rate-limit"]);
-    expect(received).toEqual([
-      "throttling POST /v1/chat/completions?stream=1",
-      'streaming POST /prefix/v1/chat/completions?stream=1 {"stream":true}',
+    expect(
+      backends.received.map(({ backend, method, url, body }) => [
+        backend,
+        method,
+        new URL(url).pathname + new URL(url).search,
+        body,
+      ]),
+    ).toEqual([
+      ["https://throttling.test", "POST", "/v1/chat/completions?stream=1", '{"stream":true}'],
+      ["https://streaming.test", "POST", "/prefix/v1/chat/completions?stream=1", '{"stream":true}'],
     ]);
   });
 });

@@ -1,0 +1,60 @@
+import { answer, echo, SimulatedBackends } from "../support/backends.js";
+
+/** The client's URL; the balancer replaces its origin with the chosen backend's. */
+export const API = "https://api.example.com/openai/deployments/gpt/chat/completions?api-version=2024-10-21";
+
+/** {@link API}'s path and query, as every backend should receive it. */
+export const API_PATH = "/openai/deployments/gpt/chat/completions?api-version=2024-10-21";
+
+/** The routes of the backends that the conformance cases reach over real sockets. */
+export const ROUTES = {
+  /** 429 with `retry-after: 30`. */
+  throttled: "https://throttled.test",
+  /** 503. */
+  broken: "https://broken.test",
+  /** Answers with what it received (see `echo`). */
+  echo: "https://echo.test",
+  /** An event stream (`?id=X`) that holds its second event until `release?id=X` is called. */
+  stream: "https://stream.test",
+  /** Releases the held stream `?id=X`: 204, or 404 when none is held. */
+  release: "https://release.test",
+} as const;
+
+const encoder = new TextEncoder();
+
+/** The simulated backends of {@link ROUTES}, served on real sockets by each runtime (for a browser, by Node). */
+export function conformanceBackends(): SimulatedBackends {
+  const held = new Map<string, () => void>();
+  const idOf = (request: Request): string => new URL(request.url).searchParams.get("id") ?? "";
+  return new SimulatedBackends({
+    [ROUTES.throttled]: () =>
+      new Response('{"error":{"code":"429"}}', {
+        status: 429,
+        headers: { "retry-after": "30", "content-type": "application/json" },
+      }),
+    [ROUTES.broken]: answer(503),
+    [ROUTES.echo]: echo,
+    [ROUTES.stream]: ({ request }) => {
+      const released = new Promise<void>((resolve) => held.set(idOf(request), resolve));
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent++ === 0) {
+            controller.enqueue(encoder.encode("data: first\n\n"));
+            return;
+          }
+          await released;
+          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+          controller.close();
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+    },
+    [ROUTES.release]: ({ request }) => {
+      const release = held.get(idOf(request));
+      held.delete(idOf(request));
+      release?.();
+      return new Response(null, { status: release === undefined ? 404 : 204 });
+    },
+  });
+}
