@@ -95,7 +95,10 @@ describe("with the openai package", () => {
 
     // The PTU's chat deployment cools down once and is left alone afterwards; its embeddings deployment has
     // state of its own (Azure quotas are per deployment), so it is tried, and cools on its own 429.
-    expect(throttles.map((event) => event.deployment)).toEqual(["gpt-4o", "text-embedding-3-small"]);
+    expect(throttles.map((event) => ("deployment" in event ? event.deployment : undefined))).toEqual([
+      "gpt-4o",
+      "text-embedding-3-small",
+    ]);
     expect(ptu.hits).toHaveLength(4);
     expect(ptu.hits.every((hit) => hit.headers["api-key"] === "PTU-KEY")).toBe(true);
     expect(paygo.hits.map((hit) => new URL(hit.url).pathname)).toEqual([
