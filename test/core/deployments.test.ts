@@ -68,7 +68,9 @@ describe("state per deployment", () => {
   });
 
   it("a 5xx counts against the deployment it came from (Azure fails per model deployment)", async () => {
-    const { lb } = ptuAndPaygo((url) => (url.includes("/a/") ? new Response(null, { status: 503 }) : ok({ by: "ptu" })));
+    const { lb } = ptuAndPaygo((url) =>
+      url.includes("/a/") ? new Response(null, { status: 503 }) : ok({ by: "ptu" }),
+    );
     await lb.fetch(chat("a"), post);
     expect(await servedBy(await lb.fetch(chat("b"), post))).toBe("ptu");
     expect(lb.snapshot().backends[0]!.deployments).toMatchObject([
@@ -117,7 +119,8 @@ describe("adapters say where the quota is (BackendAdapter.scope)", () => {
   });
 
   it("azureV1() and openai(): the model, as mapped", () => {
-    const v1 = azureV1({ url: "https://a.openai.azure.com", apiKey: "k", models: { "gpt-4o": "gpt4o-paygo" } }).adapter!;
+    const v1 = azureV1({ url: "https://a.openai.azure.com", apiKey: "k", models: { "gpt-4o": "gpt4o-paygo" } })
+      .adapter!;
     const oai = openai({ url: "https://api.openai.com/v1", apiKey: "k" }).adapter!;
     const call = request("/v1/chat/completions", '{"model":"gpt-4o"}');
     expect(v1.scope!(call)).toBe("gpt4o-paygo");
@@ -128,7 +131,9 @@ describe("adapters say where the quota is (BackendAdapter.scope)", () => {
   it("a model-in-body 429 at api.openai.com cools that model only", async () => {
     const fake = fakeBackends({
       "https://api.openai.com": async (req) =>
-        ((await req.json()) as { model: string }).model === "gpt-4o" ? tooMany({ "retry-after": "9" }) : ok({ by: "oai" }),
+        ((await req.json()) as { model: string }).model === "gpt-4o"
+          ? tooMany({ "retry-after": "9" })
+          : ok({ by: "oai" }),
       "https://spare.example.com": () => ok({ by: "spare" }),
     });
     const lb = createLoadBalancer({

@@ -182,7 +182,13 @@ describe("the breaker state machine", () => {
     breaker.coolRemotely({ reason: "rate-limit", remainingMs: 5_000, failures: 0 });
     expect(breaker.state).toMatchObject({ kind: "cooling", until: 6_000 });
     expect(events).toEqual([
-      expect.objectContaining({ type: "cooldown", remote: true, requestId: undefined, until: 4_000, cooldownMs: 3_000 }),
+      expect.objectContaining({
+        type: "cooldown",
+        remote: true,
+        requestId: undefined,
+        until: 4_000,
+        cooldownMs: 3_000,
+      }),
     ]);
     clock.now = 6_000;
     breaker.advance(clock.now);
