@@ -71,13 +71,4 @@ const rows = lb.snapshot().backends.map(({ deployments, ...backend }) => {
   const own = deployments.find((deployment) => deployment.name === env("AZURE_OPENAI_DEPLOYMENT"));
   return own === undefined ? backend : { ...backend, state: own.state, reason: own.reason };
 });
-console.table(rows, [
-  "name",
-  "priority",
-  "state",
-  "reason",
-  "requests",
-  "successes",
-  "throttles",
-  "lastStatus",
-]);
+console.table(rows, ["name", "priority", "state", "reason", "requests", "successes", "throttles", "lastStatus"]);
