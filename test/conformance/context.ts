@@ -21,8 +21,16 @@ export interface Context {
   readonly platform: Platform;
 }
 
-/** The URL the client asks for; the balancer replaces its origin with the chosen backend's. */
-export const API = "https://api.example.com/openai/deployments/gpt/chat/completions?api-version=2024-10-21";
+/**
+ * The URL the client asks for; the balancer replaces its origin with the chosen backend's. An OpenAI-style
+ * path, so that state is kept for the backend as a whole (an Azure deployment path has state of its own:
+ * {@link DEPLOYMENT_API}).
+ */
+export const API = "https://api.example.com/v1/chat/completions?api-version=2024-10-21";
 
 /** {@link API}'s path and query, as every backend should receive it. */
-export const API_PATH = "/openai/deployments/gpt/chat/completions?api-version=2024-10-21";
+export const API_PATH = "/v1/chat/completions?api-version=2024-10-21";
+
+/** An Azure deployment URL for `deployment`: its 429s take that deployment, not the backend, out of rotation. */
+export const DEPLOYMENT_API = (deployment: string): string =>
+  `https://api.example.com/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`;

@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "../assert.js";
-import { API, type Context } from "../context.js";
+import { API, DEPLOYMENT_API, type Context } from "../context.js";
 import { FakeNetwork, at, clock, reply, unreachable } from "../fakes.js";
 
 /** A failing backend cools down and the same request moves on to the next one at once. */
@@ -73,5 +73,32 @@ export function failoverCases({ t, lib }: Context): void {
     equal(await (await lb.fetch(API)).text(), "a");
     deepEqual(net.origins(), ["https://a.test", "https://b.test", "https://b.test", "https://a.test"]);
     equal(at(lb.snapshot().backends, 0).state, "available");
+  });
+
+  t.test("a 429 on an Azure deployment takes that deployment out of rotation, not the backend's others", async () => {
+    const net = new FakeNetwork()
+      .route("https://a.test", (received) =>
+        received.url.includes("/deployments/busy/")
+          ? new Response(null, { status: 429, headers: { "retry-after": "10" } })
+          : new Response("a"),
+      )
+      .route("https://b.test", () => new Response("b"));
+    const lb = lib.createLoadBalancer({
+      backends: [
+        { url: "https://a.test", priority: 1 },
+        { url: "https://b.test", priority: 2 },
+      ],
+      fetch: net.fetch,
+      now: clock().read,
+    });
+    equal(await (await lb.fetch(DEPLOYMENT_API("busy"))).text(), "b");
+    equal(await (await lb.fetch(DEPLOYMENT_API("idle"))).text(), "a");
+    equal(await (await lb.fetch(DEPLOYMENT_API("busy"))).text(), "b");
+    const a = at(lb.snapshot().backends, 0);
+    equal(a.state, "available");
+    deepEqual(
+      a.deployments.map(({ name, state, reason }) => ({ name, state, reason })),
+      [{ name: "busy", state: "cooling", reason: "rate-limit" }],
+    );
   });
 }
