@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type FetchFunction, type LoadBalancerEvent } from "../../src/index.js";
 import { azure } from "../../src/providers/index.js";
@@ -93,6 +94,18 @@ describe("the caller's abort is honoured at every wait", () => {
     release!(new Response(new ReadableStream({ cancel: cancelled })));
     await vi.advanceTimersByTimeAsync(1);
     expect(cancelled).toHaveBeenCalled();
+  });
+
+  it("a long-lived caller signal keeps no listener per request (no AbortSignal.any, which leaks in Node 20)", async () => {
+    const lb = createLoadBalancer({
+      backends: [azure({ url: "https://a.openai.azure.com", tokenProvider: async () => "token" })],
+      attemptTimeoutMs: 60_000,
+      fetch: async () => ok(),
+    });
+    const shared = new AbortController().signal;
+    for (let i = 0; i < 200; i++) await lb.fetch(CHAT, { method: "POST", body: "{}", signal: shared });
+    expect(getEventListeners(shared, "abort")).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("chaos: under random aborts, failures and delays, no aborted request ever gets a response and inFlight returns to 0", async () => {

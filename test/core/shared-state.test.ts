@@ -210,6 +210,30 @@ describe("a store that misbehaves", () => {
   });
 });
 
+describe("the shared option", () => {
+  it.each([{}, "redis", 1])("%s is a TypeError naming the field", (value) => {
+    expect(() => createLoadBalancer({ backends: BACKENDS, shared: value as unknown as SharedState })).toThrow(
+      expect.objectContaining({ name: "TypeError", message: expect.stringContaining("shared") }),
+    );
+  });
+
+  it("the namespace is the same for the same backends in any order, and differs for others", () => {
+    const namespaces: string[] = [];
+    const record: SharedState = {
+      connect: ({ namespace }) => {
+        namespaces.push(namespace);
+        return { publish() {}, claimProbe: async () => true, close: async () => {} };
+      },
+    };
+    createLoadBalancer({ backends: BACKENDS, shared: record });
+    createLoadBalancer({ backends: [...BACKENDS].reverse(), shared: record });
+    createLoadBalancer({ backends: [BACKENDS[0]!], shared: record });
+    expect(namespaces[0]).toMatch(/^[0-9a-f]{8}$/);
+    expect(namespaces[1]).toBe(namespaces[0]);
+    expect(namespaces[2]).not.toBe(namespaces[0]);
+  });
+});
+
 describe("lb.close()", () => {
   it("ends the connection and every timer; afterwards fetch rejects with an InvalidStateError", async () => {
     const bus = new MemoryBus();
