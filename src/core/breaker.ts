@@ -147,16 +147,7 @@ export class Breaker {
     if (!isFailure(state.reason)) this.#enter(AVAILABLE, now);
     else if (this.#host.shared !== undefined) this.#claim(state.reason, now);
     else this.#enter({ kind: "probing", reason: state.reason, inFlight: false }, now);
-    if (this.#host.events.active) {
-      this.#host.events.emit({
-        type: "recovery",
-        at: now,
-        backend: this.#info,
-        deployment: this.deployment,
-        downMs: now - state.since,
-        hits: state.hits,
-      });
-    }
+    this.#emitRecovery(state, now);
   }
 
   /** An attempt starts; returns whether it is this breaker's probe. */
@@ -206,22 +197,7 @@ export class Breaker {
     const { events } = host;
     if (wasProbe && events.active) this.#emitProbe(cause, now, false);
     if (cooling) return;
-    if (events.active) {
-      events.emit({
-        type: "cooldown",
-        at: now,
-        backend: this.#info,
-        deployment: this.deployment,
-        reason,
-        status,
-        cooldownMs,
-        until,
-        consecutiveFailures: failure ? this.#failures : 0,
-        ejected,
-        remote: false,
-        requestId: cause.requestId,
-      });
-    }
+    this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
     if (SHAREABLE.has(reason)) {
       host.shared?.publish({
         type: "cooldown",
@@ -263,22 +239,7 @@ export class Breaker {
     if (update.remainingMs <= 0) return;
     const ejected = isFailure(update.reason) && this.#failures >= host.failureThreshold;
     this.#enter({ kind: ejected ? "ejected" : "cooling", reason: update.reason, since: now, until, hits: 0 }, now);
-    if (host.events.active) {
-      host.events.emit({
-        type: "cooldown",
-        at: now,
-        backend: this.#info,
-        deployment: this.deployment,
-        reason: update.reason,
-        status: undefined,
-        cooldownMs: update.remainingMs,
-        until,
-        consecutiveFailures: isFailure(update.reason) ? this.#failures : 0,
-        ejected,
-        remote: true,
-        requestId: undefined,
-      });
-    }
+    this.#emitCooldown(update.reason, undefined, update.remainingMs, until, ejected, undefined, now);
   }
 
   /** Another process's probe succeeded: a failure's cooldown or probe is over here too (a 429's deadline stands). */
@@ -289,16 +250,7 @@ export class Breaker {
     this.#failures = 0;
     const now = this.#host.now();
     this.#enter(AVAILABLE, now);
-    if ((state.kind === "cooling" || state.kind === "ejected") && this.#host.events.active) {
-      this.#host.events.emit({
-        type: "recovery",
-        at: now,
-        backend: this.#info,
-        deployment: this.deployment,
-        downMs: now - state.since,
-        hits: state.hits,
-      });
-    }
+    if (state.kind === "cooling" || state.kind === "ejected") this.#emitRecovery(state, now);
   }
 
   /** Stops its timer (the balancer closes). */
@@ -338,6 +290,45 @@ export class Breaker {
         probeHere();
       },
     );
+  }
+
+  /** One `cooldown` event per transition into a cooldown; `requestId` is `undefined` when it was learned remotely. */
+  #emitCooldown(
+    reason: CooldownReason,
+    status: number | undefined,
+    cooldownMs: number,
+    until: number,
+    ejected: boolean,
+    requestId: number | undefined,
+    now: number,
+  ): void {
+    if (!this.#host.events.active) return;
+    this.#host.events.emit({
+      type: "cooldown",
+      at: now,
+      backend: this.#info,
+      deployment: this.deployment,
+      reason,
+      status,
+      cooldownMs,
+      until,
+      consecutiveFailures: isFailure(reason) ? this.#failures : 0,
+      ejected,
+      remote: requestId === undefined,
+      requestId,
+    });
+  }
+
+  #emitRecovery(state: { readonly since: number; readonly hits: number }, now: number): void {
+    if (!this.#host.events.active) return;
+    this.#host.events.emit({
+      type: "recovery",
+      at: now,
+      backend: this.#info,
+      deployment: this.deployment,
+      downMs: now - state.since,
+      hits: state.hits,
+    });
   }
 
   #emitProbe(cause: Cause, now: number, success: boolean): void {
