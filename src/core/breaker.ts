@@ -274,7 +274,8 @@ export class Breaker {
     this.#timer = backgroundTimer(probeHere, CLAIM_PATIENCE_MS);
     host.shared!.claim(this.#info.name, this.deployment, host.probeLeaseMs).then(
       (won) => {
-        if (this.#state !== claiming) return; // decided meanwhile: by the patience timer, a remote update or close()
+        // Decided meanwhile (by the patience timer or a remote update), or closed: nothing more to do.
+        if (this.#state !== claiming || host.closed) return;
         if (won) {
           probeHere();
           return;

@@ -58,7 +58,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
       else breaker.recoverRemotely();
     };
     const report = (error: unknown): void => logger?.warn?.("openai-priority-loadbalancer: shared state", error);
-    // Assigned before connecting: an adapter may replay the current cooldowns from inside connect().
+    // `receive` needs only the backends: an adapter may replay the current cooldowns from inside connect().
     host.shared = connectShared(resolved.shared, namespaceOf(resolved.backends), receive, report);
   }
   const context: BalancerContext = {

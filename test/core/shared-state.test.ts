@@ -137,6 +137,23 @@ describe("a store that misbehaves", () => {
     expect(await servedBy(await lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
   });
 
+  it("a claim that rejects: this process probes at once", async () => {
+    const shared: SharedState = {
+      connect: () => ({
+        publish() {},
+        claimProbe: () => Promise.reject(new Error("store down")),
+        close: async () => {},
+      }),
+    };
+    const { state, fake } = backends(() => new Response(null, { status: 500 }));
+    const { lb } = balancer(shared, fake.fetch);
+    await lb.fetch(CHAT, { method: "POST" });
+    state.ptu = () => ok({ by: "ptu" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(lb.snapshot().backends[0]!.state).toBe("probing");
+    expect(await servedBy(await lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
+  });
+
   it("a connect that throws leaves a balancer that works as a local one", async () => {
     const shared: SharedState = {
       connect: () => {
@@ -207,6 +224,30 @@ describe("a store that misbehaves", () => {
     );
     expect(events).toEqual([]);
     expect(lb.snapshot().backends.every((backend) => backend.state === "available")).toBe(true);
+  });
+});
+
+describe("a claim answered after close()", () => {
+  it("arms no timer", async () => {
+    let answer: ((won: boolean) => void) | undefined;
+    const shared: SharedState = {
+      connect: () => ({
+        publish() {},
+        claimProbe: () =>
+          new Promise<boolean>((resolve) => {
+            answer = resolve;
+          }),
+        close: async () => {},
+      }),
+    };
+    const { lb } = balancer(shared, backends(() => new Response(null, { status: 500 })).fake.fetch);
+    await lb.fetch(CHAT, { method: "POST" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(answer).toBeDefined();
+    await lb.close();
+    answer!(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
