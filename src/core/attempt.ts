@@ -1,7 +1,7 @@
 import type { AttemptTarget } from "../types/adapter.js";
 import type { CooldownReason } from "../types/events.js";
 import { clampDelay, raceAbort, sleep } from "../utils/timers.js";
-import type { AttemptTicket, Backend } from "./backend.js";
+import { advanceDue, type AttemptTicket, type Backend } from "./backend.js";
 import type { BreakerHost } from "./breaker.js";
 import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
@@ -204,6 +204,7 @@ export async function balancedFetch(
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     const now = options.now();
+    advanceDue(context.backends, now, context.host);
     const capped = call.attempt >= options.maxAttempts;
     const backend = capped ? undefined : context.select(now, tried, request, call.pathScope);
 

@@ -29,6 +29,23 @@ export interface AttemptTicket {
 
 const PLAIN: AttemptTicket = Object.freeze({ scope: undefined, probeWhole: false, probeScope: false });
 
+/**
+ * The one transition step before a selection reads: ends every cooldown whose deadline has passed (their
+ * timers do the same; this covers a clock that runs ahead of them) and works out the next deadline.
+ * Costs nothing until a deadline has passed (`host.nextDeadline`).
+ */
+export function advanceDue(backends: readonly Backend[], now: number, host: BreakerHost): void {
+  if (now < host.nextDeadline) return;
+  let next = Number.POSITIVE_INFINITY;
+  for (const backend of backends) {
+    for (const breaker of [backend.whole, ...backend.deployments.values()]) {
+      breaker.advance(now);
+      next = Math.min(next, breaker.deadline);
+    }
+  }
+  host.nextDeadline = next;
+}
+
 /** One backend: its configuration, counters, and the breakers of the backend as a whole and of each deployment. */
 export class Backend {
   readonly config: ResolvedBackend;
@@ -56,15 +73,9 @@ export class Backend {
     return deployment === undefined || this.deployments.size === 0 ? undefined : this.deployments.get(deployment);
   }
 
-  /** Ends the cooldowns of the backend and of the request's deployment whose deadlines have passed. */
-  advance(now: number, deployment: string | undefined): void {
-    this.whole.advance(now);
-    this.scope(deployment)?.advance(now);
-  }
-
   /** Whether an attempt for `deployment` can go here now (pure). */
   admits(deployment: string | undefined): boolean {
-    return this.whole.admits() && (this.scope(deployment)?.admits() ?? true);
+    return this.whole.open && (this.deployments.size === 0 || (this.deployments.get(deployment!)?.open ?? true));
   }
 
   /** Time until an attempt for `deployment` can go here (pure). */

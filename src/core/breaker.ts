@@ -60,6 +60,11 @@ export interface BreakerHost {
   readonly maxCooldownMs: number;
   /** Lease length for the shared probe: as long as a probe may take. */
   readonly probeLeaseMs: number;
+  /**
+   * No cooldown of this balancer ends before this (monotonic ms): until then no breaker needs
+   * {@link Breaker.advance}. Lowered by every transition into a cooldown; raised only by `advanceDue`.
+   */
+  nextDeadline: number;
   /** `undefined` without the `shared` option, and after `close()`. */
   shared: SharedLink | undefined;
   closed: boolean;
@@ -96,6 +101,8 @@ export class Breaker {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** When the cooldown ends, monotonic ms; `Infinity` unless cooling: the cheap check of `advance`. */
   deadline = Number.POSITIVE_INFINITY;
+  /** Whether it admits an attempt now (see {@link Breaker.admits}), kept with the state for the selector's hot loop. */
+  open = true;
 
   constructor(host: BreakerHost, info: BackendInfo, deployment: string | null) {
     this.#host = host;
@@ -113,8 +120,7 @@ export class Breaker {
 
   /** Can an attempt go here now? In rotation, or probing with no probe in flight. */
   admits(): boolean {
-    const state = this.#state;
-    return state.kind === "available" || (state.kind === "probing" && !state.inFlight);
+    return this.open;
   }
 
   /** How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise. */
@@ -347,12 +353,14 @@ export class Breaker {
   /** Every transition: the state, its deadline and its timer change together here. */
   #enter(state: BreakerState, now: number): void {
     this.#state = state;
+    this.open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
     this.stop();
     if (state.kind !== "cooling" && state.kind !== "ejected") {
       this.deadline = Number.POSITIVE_INFINITY;
       return;
     }
     this.deadline = state.until;
+    if (state.until < this.#host.nextDeadline) this.#host.nextDeadline = state.until;
     if (!this.#host.closed) this.#schedule(state.until - now);
   }
 

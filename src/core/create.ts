@@ -42,6 +42,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     failureThreshold: resolved.failureThreshold,
     maxCooldownMs: resolved.maxCooldownMs,
     probeLeaseMs: resolved.attemptTimeoutMs ?? DEFAULT_PROBE_LEASE_MS,
+    nextDeadline: Number.POSITIVE_INFINITY,
     shared: undefined,
     closed: false,
   };

@@ -7,8 +7,7 @@ import { accepts } from "./target.js";
 /**
  * Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this
  * request already failed on; `pathScope` is the Azure deployment of the request's path (see scope.ts).
- * Before reading a tier it ends the cooldowns whose deadlines have passed (the one transition it makes);
- * the reading itself is pure.
+ * Pure but for the strategy's own rotation state: cooldowns that are due are ended before, by `advanceDue`.
  */
 export type Selector = (
   now: number,
@@ -92,16 +91,13 @@ export function createSelector(
 ): Selector {
   const tiers = toTiers(backends);
   const pick = PICKS[strategy];
-  return (now, tried, request, pathScope) => {
+  return (_now, tried, request, pathScope) => {
     const usable: Usable = (backend) =>
+      backend.whole.open &&
       (tried === undefined || !tried.has(backend)) &&
       accepts(backend.config, request) &&
-      backend.admits(scopeOf(backend.config, request, pathScope));
+      (backend.deployments.size === 0 || backend.admits(scopeOf(backend.config, request, pathScope)));
     for (const tier of tiers) {
-      for (const backend of tier) {
-        if (now >= backend.whole.deadline || backend.deployments.size > 0)
-          backend.advance(now, scopeOf(backend.config, request, pathScope));
-      }
       const chosen = pick(tier, usable, random);
       if (chosen !== undefined) return chosen;
     }

@@ -20,6 +20,7 @@ function setup(overrides: Partial<BreakerHost> = {}) {
     failureThreshold: 3,
     maxCooldownMs: 60_000,
     probeLeaseMs: 5_000,
+    nextDeadline: Number.POSITIVE_INFINITY,
     shared: undefined,
     closed: false,
     ...overrides,
