@@ -99,10 +99,8 @@ export class Breaker {
   /** Failures in a row (a success resets it); survives the states. */
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the cooldown ends, monotonic ms; `Infinity` unless cooling: the cheap check of `advance`. */
-  deadline = Number.POSITIVE_INFINITY;
-  /** Whether it admits an attempt now (see {@link Breaker.admits}), kept with the state for the selector's hot loop. */
-  open = true;
+  #deadline = Number.POSITIVE_INFINITY;
+  #open = true;
 
   constructor(host: BreakerHost, info: BackendInfo, deployment: string | null) {
     this.#host = host;
@@ -114,13 +112,23 @@ export class Breaker {
     return this.#state;
   }
 
+  /** When the cooldown ends, monotonic ms; `Infinity` unless cooling: the cheap check of `advance`. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Whether it admits an attempt now (see {@link Breaker.admits}), kept with the state for the selector's hot loop. */
+  get open(): boolean {
+    return this.#open;
+  }
+
   get consecutiveFailures(): number {
     return this.#failures;
   }
 
   /** Can an attempt go here now? In rotation, or probing with no probe in flight. */
   admits(): boolean {
-    return this.open;
+    return this.#open;
   }
 
   /** How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise. */
@@ -145,7 +153,7 @@ export class Breaker {
    * too when the clock runs ahead of the timers): the one place `recovery` is emitted.
    */
   advance(now: number): void {
-    if (now < this.deadline) return;
+    if (now < this.#deadline) return;
     const state = this.#state;
     if (state.kind !== "cooling" && state.kind !== "ejected") return;
     // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
@@ -353,13 +361,13 @@ export class Breaker {
   /** Every transition: the state, its deadline and its timer change together here. */
   #enter(state: BreakerState, now: number): void {
     this.#state = state;
-    this.open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
+    this.#open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
     this.stop();
     if (state.kind !== "cooling" && state.kind !== "ejected") {
-      this.deadline = Number.POSITIVE_INFINITY;
+      this.#deadline = Number.POSITIVE_INFINITY;
       return;
     }
-    this.deadline = state.until;
+    this.#deadline = state.until;
     if (state.until < this.#host.nextDeadline) this.#host.nextDeadline = state.until;
     if (!this.#host.closed) this.#schedule(state.until - now);
   }
@@ -369,7 +377,7 @@ export class Breaker {
       this.#timer = undefined;
       const now = this.#host.now();
       // An injected clock may lag the timers, and a long cooldown outlasts one timer: look again then.
-      if (now < this.deadline) this.#schedule(this.deadline - now);
+      if (now < this.#deadline) this.#schedule(this.#deadline - now);
       else this.advance(now);
     }, delayMs);
   }
