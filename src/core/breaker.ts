@@ -16,7 +16,11 @@ const FAILURES: ReadonlySet<CooldownReason> = new Set([
 /** Whether a reason says the backend is broken (counted, escalated, probed) rather than busy. */
 export const isFailure = (reason: CooldownReason): boolean => FAILURES.has(reason);
 
-/** A server said these; network errors and timeouts may be this host's own trouble and stay local. */
+/**
+ * What is shared with other processes: what a server said, true for every client. Network errors,
+ * timeouts and credentials may be this host's own trouble (its DNS, its route, its token) and stay
+ * local, as Kong and Envoy keep active health per node.
+ */
 const SHAREABLE: ReadonlySet<CooldownReason> = new Set(["rate-limit", "quota", "server-error"]);
 
 /** What a caller is told to wait while the only way in is a probe in flight (or being claimed). */
