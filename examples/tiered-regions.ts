@@ -66,13 +66,9 @@ for await (const chunk of stream) {
 }
 process.stdout.write("\n\n");
 
-console.table(lb.snapshot().backends, [
-  "name",
-  "priority",
-  "state",
-  "reason",
-  "requests",
-  "successes",
-  "throttles",
-  "lastStatus",
-]);
+// Rate-limit state is kept per deployment (Azure quotas are): show each backend with this deployment's state.
+const rows = lb.snapshot().backends.map(({ deployments, ...backend }) => {
+  const own = deployments.find((deployment) => deployment.name === env("AZURE_OPENAI_DEPLOYMENT"));
+  return own === undefined ? backend : { ...backend, state: own.state, reason: own.reason };
+});
+console.table(rows, ["name", "priority", "state", "reason", "requests", "successes", "throttles", "lastStatus"]);

@@ -1,12 +1,14 @@
 import type { AttemptTarget } from "../types/adapter.js";
-import type { CooldownReason as ThrottleReason } from "../types/events.js";
-import { sleep } from "../utils/timers.js";
-import type { Backend } from "./backend.js";
+import type { CooldownReason } from "../types/events.js";
+import { clampDelay, raceAbort, sleep } from "../utils/timers.js";
+import { advanceDue, type AttemptTicket, type Backend } from "./backend.js";
+import type { BreakerHost } from "./breaker.js";
 import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
+import { deploymentInPath, scopeOf } from "./scope.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 import { targetFor } from "./target.js";
 import { failureReason } from "./verdict.js";
@@ -17,6 +19,8 @@ export interface BalancerContext {
   readonly backends: readonly Backend[];
   readonly select: Selector;
   readonly events: Emitter;
+  /** `closed` is set by `lb.close()`. */
+  readonly host: BreakerHost;
   lastRequestId: number;
 }
 
@@ -32,48 +36,87 @@ interface Call {
   readonly context: BalancerContext;
   readonly request: PreparedRequest;
   readonly requestId: number;
+  /** The Azure deployment of the request's path, read once (see scope.ts). */
+  readonly pathScope: string | undefined;
   attempt: number;
 }
 
 /** The fields every event about one attempt of this request carries. */
-function about(call: Call, backend: Backend, at: number) {
-  return { at, requestId: call.requestId, attempt: call.attempt, backend: backend.info, deployment: null };
+function about(call: Call, backend: Backend, deployment: string | undefined, at: number) {
+  return {
+    at,
+    requestId: call.requestId,
+    attempt: call.attempt,
+    backend: backend.info,
+    deployment: deployment ?? null,
+  };
 }
 
 type Outcome = { response: Response } | { failed: "network-error" | "timeout" | "credentials" };
 
-/** Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome. */
-async function send(call: Call, backend: Backend, now: number): Promise<Outcome> {
+/** Nobody will read this body: release the connection. */
+const discard = (response: Response): void => void response.body?.cancel().catch(() => {});
+
+/**
+ * Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome.
+ * Every await races the caller's signal and the attempt's deadline, so a token provider that never
+ * resolves or a fetch that ignores its signal cannot hold the request. One controller per attempt
+ * when there is a deadline, following the caller's signal through a listener removed at the end.
+ */
+async function send(call: Call, backend: Backend, deployment: string | undefined, now: number): Promise<Outcome> {
   const { context, request } = call;
   const { signal } = request;
   const { fetch, attemptTimeoutMs } = context.options;
-  let target: AttemptTarget;
-  try {
-    const routed = targetFor(backend.config, request);
-    target = routed instanceof Promise ? await routed : routed;
-  } catch {
-    if (signal?.aborted) throw signal.reason;
-    return { failed: "credentials" };
-  }
-  if (context.events.active) {
-    context.events.emit({ type: "attempt", ...about(call, backend, now), method: request.method, url: target.url });
-  }
-  let deadline: AbortController | undefined;
+  let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let init = target.init;
+  let follow: (() => void) | undefined;
+  let watched = signal;
   if (attemptTimeoutMs !== undefined) {
-    const controller = new AbortController();
-    deadline = controller;
-    timer = setTimeout(() => controller.abort(), attemptTimeoutMs);
-    init = { ...init, signal: signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]) };
+    const deadline = new AbortController();
+    controller = deadline;
+    watched = deadline.signal;
+    timer = setTimeout(
+      () => deadline.abort(new DOMException("The attempt timed out.", "TimeoutError")),
+      clampDelay(attemptTimeoutMs),
+    );
+    if (signal?.aborted) deadline.abort(signal.reason);
+    else if (signal !== undefined) {
+      follow = () => deadline.abort(signal.reason);
+      signal.addEventListener("abort", follow, { once: true });
+    }
   }
   try {
-    return { response: await fetch(target.url, init) };
-  } catch {
-    if (signal?.aborted) throw signal.reason;
-    return { failed: deadline?.signal.aborted ? "timeout" : "network-error" };
+    let target: AttemptTarget;
+    try {
+      const routed = targetFor(backend.config, request);
+      target = !(routed instanceof Promise)
+        ? routed
+        : watched === undefined
+          ? await routed
+          : await raceAbort(routed, watched);
+    } catch {
+      if (signal?.aborted) throw signal.reason;
+      return { failed: controller?.signal.aborted ? "timeout" : "credentials" };
+    }
+    if (context.events.active) {
+      context.events.emit({
+        type: "attempt",
+        ...about(call, backend, deployment, now),
+        method: request.method,
+        url: target.url,
+      });
+    }
+    try {
+      const init = controller === undefined ? target.init : { ...target.init, signal: controller.signal };
+      const pending = fetch(target.url, init);
+      return { response: watched === undefined ? await pending : await raceAbort(pending, watched, discard) };
+    } catch {
+      if (signal?.aborted) throw signal.reason;
+      return { failed: controller?.signal.aborted ? "timeout" : "network-error" };
+    }
   } finally {
     clearTimeout(timer);
+    if (follow !== undefined) signal!.removeEventListener("abort", follow);
   }
 }
 
@@ -94,59 +137,43 @@ function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefine
   return reset < 0 ? defaultMs : reset;
 }
 
-function coolDown(call: Call, backend: Backend, reason: ThrottleReason, baseMs: number, status?: number): void {
-  const { options, events } = call.context;
-  const now = options.now();
-  const cooldown = backend.coolDown(
-    reason,
-    Math.min(baseMs, options.maxCooldownMs),
-    now,
-    options.failureThreshold,
-    options.maxCooldownMs,
-  );
-  if (cooldown.started && events.active) {
-    const { started: _, ...fields } = cooldown;
-    events.emit({
-      type: "cooldown",
-      at: now,
-      backend: backend.info,
-      deployment: null,
-      reason,
-      status,
-      ...fields,
-      remote: false,
-      requestId: call.requestId,
-    });
-  }
-}
-
 /** The end of one attempt, for the `outcome` event. */
 function ended(
   call: Call,
   backend: Backend,
+  deployment: string | undefined,
   sentAt: number,
   result: "response" | "failure" | "aborted",
   status?: number,
-  reason?: ThrottleReason,
+  reason?: CooldownReason,
 ): void {
   const { events, options } = call.context;
   if (events.active) {
     const at = options.now();
-    events.emit({ type: "outcome", ...about(call, backend, at), result, status, reason, durationMs: at - sentAt });
+    events.emit({
+      type: "outcome",
+      ...about(call, backend, deployment, at),
+      result,
+      status,
+      reason,
+      durationMs: at - sentAt,
+    });
   }
 }
 
-function probed(call: Call, backend: Backend, success: boolean): void {
-  const { events, options } = call.context;
-  if (events.active) {
-    events.emit({ type: "probe", ...about(call, backend, options.now()), success });
-  }
+/** Why `lb.fetch` refuses after `lb.close()`: the WHATWG name for an object used in a state that forbids it. */
+export function closedError(): DOMException {
+  return new DOMException(
+    "openai-priority-loadbalancer: this balancer was closed (lb.close()); create a new one to send requests.",
+    "InvalidStateError",
+  );
 }
 
 /**
  * The balanced fetch: picks a backend, sends, and on 429, 5xx, a network error or a timeout
- * takes that backend out of rotation and sends the same request on to the next choice, until a
- * response can be handed back or no backend is left (then the synthetic 429, or a wait within `maxWaitMs`).
+ * takes that backend (or its deployment) out of rotation and sends the same request on to the next
+ * choice, until a response can be handed back or no backend is left (then the synthetic 429, or a
+ * wait within `maxWaitMs`), at most `maxAttempts` attempts.
  */
 export async function balancedFetch(
   context: BalancerContext,
@@ -154,11 +181,22 @@ export async function balancedFetch(
   init?: RequestInit,
 ): Promise<Response> {
   const { options, events } = context;
+  if (context.host.closed) throw closedError();
   if (!isBalanced(input)) return options.fetch(input, init);
   const started = options.now();
   const prepared = prepareRequest(input, init);
-  const request = prepared instanceof Promise ? await prepared : prepared;
-  const call: Call = { context, request, requestId: ++context.lastRequestId, attempt: 0 };
+  let request: PreparedRequest;
+  if (prepared instanceof Promise) {
+    const early = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+    request = early ? await raceAbort(prepared, early) : await prepared;
+  } else request = prepared;
+  const call: Call = {
+    context,
+    request,
+    requestId: ++context.lastRequestId,
+    pathScope: deploymentInPath(request.pathAndQuery),
+    attempt: 0,
+  };
   const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
@@ -166,12 +204,15 @@ export async function balancedFetch(
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     const now = options.now();
-    const backend = context.select(now, tried, request);
+    advanceDue(context.backends, now, context.host);
+    const capped = call.attempt >= options.maxAttempts;
+    const backend = capped ? undefined : context.select(now, tried, request, call.pathScope);
 
     if (backend === undefined) {
-      const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
+      const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope);
       if (retryAfterMs === undefined) return unservableResponse();
-      const waiting = retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
+      const waiting =
+        !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
       if (events.active)
         events.emit({
           type: "exhausted",
@@ -183,45 +224,65 @@ export async function balancedFetch(
         });
       if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
       await sleep(retryAfterMs, signal);
-      waitedMs += retryAfterMs;
+      // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
+      // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
+      waitedMs += Math.max(options.now() - now, retryAfterMs);
       tried = undefined; // after the wait every backend deserves another chance
       continue;
     }
 
+    const deployment = scopeOf(backend.config, request, call.pathScope);
     call.attempt++;
-    const isProbe = backend.startAttempt();
+    const ticket: AttemptTicket = backend.startAttempt(deployment);
     let outcome: Outcome;
     try {
-      outcome = await send(call, backend, now);
+      outcome = await send(call, backend, deployment, now);
     } catch (error) {
-      backend.abandonAttempt();
-      ended(call, backend, now, "aborted");
+      backend.abandonAttempt(ticket);
+      ended(call, backend, deployment, now, "aborted");
       throw error;
     }
 
     const response = "response" in outcome ? outcome.response : undefined;
+    if (response !== undefined && signal?.aborted) {
+      // The caller gave up while the headers arrived: it must not get a response after its abort.
+      discard(response);
+      backend.abandonAttempt(ticket);
+      ended(call, backend, deployment, now, "aborted");
+      throw signal.reason;
+    }
     const reason =
-      response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response.status);
+      response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response.status);
     if (response === undefined || reason !== undefined) {
-      // Release the connection: nobody will read this body.
-      response?.body?.cancel().catch(() => {});
-      backend.fail(reason!, response?.status);
-      ended(call, backend, now, "failure", response?.status, reason);
-      if (isProbe) probed(call, backend, false);
-      const fromHeaders = response && parseCooldownMs(response.headers, options.now());
-      coolDown(call, backend, reason!, fromHeaders ?? options.defaultCooldownMs, response?.status);
+      if (response !== undefined) discard(response);
+      ended(call, backend, deployment, now, "failure", response?.status, reason);
+      // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
+      const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
+      backend.recordFailure(
+        ticket,
+        deployment,
+        reason!,
+        fromHeaders ?? options.defaultCooldownMs,
+        response?.status,
+        call,
+      );
       tried ??= new Set();
       tried.add(backend);
       continue;
     }
 
-    ended(call, backend, now, "response", response.status);
-    if (backend.succeed(response.status)) probed(call, backend, true);
+    ended(call, backend, deployment, now, "response", response.status);
+    backend.recordSuccess(ticket, response.status, call);
     const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
-    if (quotaMs !== undefined) coolDown(call, backend, "quota", quotaMs, response.status);
+    if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
     if (events.active) {
       const at = options.now();
-      events.emit({ type: "response", ...about(call, backend, at), status: response.status, latencyMs: at - started });
+      events.emit({
+        type: "response",
+        ...about(call, backend, deployment, at),
+        status: response.status,
+        latencyMs: at - started,
+      });
     }
     return response;
   }

@@ -1,183 +1,175 @@
-import type { BackendSnapshot, BackendState } from "../types/balancer.js";
-import type { BackendInfo, CooldownReason as ThrottleReason } from "../types/events.js";
-import { unrefTimer } from "../utils/timers.js";
+import type { BackendSnapshot } from "../types/balancer.js";
+import type { BackendInfo, CooldownReason } from "../types/events.js";
+import { Breaker, type BreakerHost, type Cause } from "./breaker.js";
 import type { ResolvedBackend } from "./options.js";
-
-/** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
-const FAILURES: ReadonlySet<ThrottleReason> = new Set(["server-error", "network-error", "timeout", "credentials"]);
 
 /** A backend's counters; see {@link BackendSnapshot}. */
 export type BackendStats = {
   -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K];
 };
 
-/** What a cooldown came to, for the cooldown event. */
-export interface Cooldown {
-  /** `true` when the backend went into this cooldown now; `false` when it was already cooling (no new event). */
-  readonly started: boolean;
-  readonly cooldownMs: number;
-  readonly until: number;
-  readonly consecutiveFailures: number;
-  readonly ejected: boolean;
+/**
+ * Faults of the endpoint itself: no usable answer from it at all, or one that says the endpoint (not a
+ * deployment) is misconfigured. They count against the backend as a whole. A 5xx, by contrast, counts
+ * against the deployment it came from: Azure OpenAI answers 500/503 per model deployment (an overloaded
+ * model, a failing deployment) while the resource's other deployments serve, and an endpoint that is down
+ * as a whole shows itself by connection errors and timeouts, which land here.
+ */
+const ENDPOINT_FAULTS: ReadonlySet<CooldownReason> = new Set(["network-error", "timeout", "credentials", "redirect"]);
+
+/** Deployments remembered per backend; past this, those back in rotation are forgotten, oldest first. */
+const MAX_DEPLOYMENTS = 256;
+
+/** Which breakers an attempt ran through, and whether it was the probe of each. */
+export interface AttemptTicket {
+  readonly scope: Breaker | undefined;
+  readonly probeWhole: boolean;
+  readonly probeScope: boolean;
 }
 
+const PLAIN: AttemptTicket = Object.freeze({ scope: undefined, probeWhole: false, probeScope: false });
+
 /**
- * A backend's live state. In rotation → (429, 5xx, error) cooling or ejected → (deadline passes)
- * back in rotation after a 429; after a failure, probing: one request at a time tries it →
- * (success) in rotation, or (failure) cooling again.
+ * The one transition step before a selection reads: ends every cooldown whose deadline has passed (their
+ * timers do the same; this covers a clock that runs ahead of them) and works out the next deadline.
+ * Costs nothing until a deadline has passed (`host.nextDeadline`).
  */
+export function advanceDue(backends: readonly Backend[], now: number, host: BreakerHost): void {
+  if (now < host.nextDeadline) return;
+  let next = Number.POSITIVE_INFINITY;
+  for (const backend of backends) {
+    for (const breaker of [backend.whole, ...backend.deployments.values()]) {
+      breaker.advance(now);
+      next = Math.min(next, breaker.deadline);
+    }
+  }
+  host.nextDeadline = next;
+}
+
+/** One backend: its configuration, counters, and the breakers of the backend as a whole and of each deployment. */
 export class Backend {
   readonly config: ResolvedBackend;
   /** Shared by every event about this backend; frozen so a listener cannot change it. */
   readonly info: BackendInfo;
-  /** Out of rotation until `until` (epoch ms). */
-  cooling = false;
-  until = 0;
-  /** Why it is, or while probing was, out of rotation; `null` in rotation. */
-  reason: ThrottleReason | null = null;
-  /** The cooldown ended and no request has succeeded on it since. */
-  probing = false;
-  probeInFlight = false;
-  ejected = false;
-  consecutiveFailures = 0;
   /** The counters `snapshot()` shows, as they are. */
   readonly stats: BackendStats = { inFlight: 0, requests: 0, successes: 0, throttles: 0, errors: 0, lastStatus: null };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
+  /** The backend as a whole: endpoint faults, and everything when the request has no deployment. */
+  readonly whole: Breaker;
+  /** Deployments (models) with state of their own, created by their first cooldown, in order first seen. */
+  readonly deployments = new Map<string, Breaker>();
+  readonly #host: BreakerHost;
 
-  #since = 0;
-  /** Failed attempts that ran into the current cooldown. */
-  #hits = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #now: () => number;
-  readonly #onRecover: (backend: Backend, downMs: number, at: number, hits: number) => void;
-
-  constructor(
-    config: ResolvedBackend,
-    now: () => number,
-    onRecover: (backend: Backend, downMs: number, at: number, hits: number) => void,
-  ) {
+  constructor(config: ResolvedBackend, host: BreakerHost) {
     this.config = config;
     this.info = Object.freeze({ name: config.name, url: config.url, priority: config.priority, weight: config.weight });
-    this.#now = now;
-    this.#onRecover = onRecover;
+    this.#host = host;
+    this.whole = new Breaker(host, this.info, null);
   }
 
-  /**
-   * Can an attempt go here at `now`? A cooldown that has ended is closed here (and `recovery` fires)
-   * if its timer has not done it yet; a probing backend takes one attempt at a time.
-   */
-  isAvailable(now: number): boolean {
-    if (this.cooling) {
-      if (this.until > now) return false;
-      this.#endCooldown(now);
-    }
-    return !this.probeInFlight;
+  /** The deployment's breaker, if it has state of its own. */
+  scope(deployment: string | undefined): Breaker | undefined {
+    return deployment === undefined || this.deployments.size === 0 ? undefined : this.deployments.get(deployment);
   }
 
-  state(now: number): BackendState {
-    this.isAvailable(now);
-    if (this.cooling) return this.ejected ? "ejected" : "cooling";
-    return this.probing ? "probing" : "available";
+  /** Whether an attempt for `deployment` can go here now (pure). */
+  admits(deployment: string | undefined): boolean {
+    return this.whole.open && (this.deployments.size === 0 || (this.deployments.get(deployment!)?.open ?? true));
   }
 
-  /** An attempt starts here; returns whether it is the probe of a backend that just came back. */
-  startAttempt(): boolean {
-    if (this.probing) this.probeInFlight = true;
+  /** Time until an attempt for `deployment` can go here (pure). */
+  waitMs(now: number, deployment: string | undefined): number {
+    const scope = this.scope(deployment);
+    const whole = this.whole.waitMs(now);
+    return scope === undefined ? whole : Math.max(whole, scope.waitMs(now));
+  }
+
+  /** An attempt starts here. */
+  startAttempt(deployment: string | undefined): AttemptTicket {
     this.stats.requests++;
     this.stats.inFlight++;
-    return this.probing;
+    const scope = this.scope(deployment);
+    const probeWhole = this.whole.startAttempt();
+    const probeScope = scope?.startAttempt() ?? false;
+    return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope } : PLAIN;
   }
 
   /** The attempt ended without a verdict on the backend (the caller aborted). */
-  abandonAttempt(): void {
+  abandonAttempt(ticket: AttemptTicket): void {
     this.stats.inFlight--;
-    this.probeInFlight = false;
+    if (ticket.probeWhole) this.whole.releaseProbe();
+    if (ticket.probeScope) ticket.scope!.releaseProbe();
   }
 
-  /** The attempt failed: a 429, a 5xx, or no response at all. */
-  fail(reason: ThrottleReason, status: number | undefined): void {
+  /**
+   * The attempt failed: a 429, a 5xx, or no response at all. The one place a failure is recorded: the
+   * counters here, then the breaker it belongs to (see {@link ENDPOINT_FAULTS}) counts, escalates,
+   * cools and emits.
+   */
+  recordFailure(
+    ticket: AttemptTicket,
+    deployment: string | undefined,
+    reason: CooldownReason,
+    baseMs: number,
+    status: number | undefined,
+    cause: Cause,
+  ): void {
     const { stats } = this;
     stats.inFlight--;
     if (status !== undefined) stats.lastStatus = status;
     if (reason === "rate-limit") stats.throttles++;
     else stats.errors++;
+    if (ENDPOINT_FAULTS.has(reason) || deployment === undefined) {
+      if (ticket.probeScope) ticket.scope!.releaseProbe();
+      this.whole.fail(reason, baseMs, status, cause, ticket.probeWhole);
+      return;
+    }
+    // The endpoint answered: no verdict on it, but its probe slot is free again.
+    if (ticket.probeWhole) this.whole.releaseProbe();
+    this.#deployment(deployment).fail(reason, baseMs, status, cause, ticket.probeScope);
   }
 
-  /** The backend answered with something the caller gets; returns whether that ended a probe. */
-  succeed(status: number): boolean {
+  /** A spent quota reported with a success: the deployment (or backend) cools without a failed attempt. */
+  spentQuota(deployment: string | undefined, baseMs: number, status: number, cause: Cause): void {
+    const breaker = deployment === undefined ? this.whole : this.#deployment(deployment);
+    breaker.fail("quota", baseMs, status, cause, false);
+  }
+
+  /** The backend answered with something the caller gets. */
+  recordSuccess(ticket: AttemptTicket, status: number, cause: Cause): void {
     const { stats } = this;
     stats.inFlight--;
     stats.successes++;
     stats.lastStatus = status;
-    this.consecutiveFailures = 0;
-    const probed = this.probing;
-    this.probing = false;
-    this.probeInFlight = false;
-    this.reason = null;
-    return probed;
+    this.whole.succeed(cause, ticket.probeWhole);
+    ticket.scope?.succeed(cause, ticket.probeScope);
   }
 
-  /**
-   * Takes the backend out of rotation for `baseMs`, escalated for repeated failures: from the
-   * `threshold`-th failure in a row (each after a probe) the cooldown doubles with each (as Envoy's
-   * outlier ejection does), up to `maxMs`. A backend already cooling keeps the later deadline.
-   */
-  coolDown(reason: ThrottleReason, baseMs: number, now: number, threshold: number, maxMs: number): Cooldown {
-    const failure = FAILURES.has(reason);
-    // Attempts already in flight when the backend went out fail together: one outage, counted once.
-    if (!this.cooling) {
-      if (failure) this.consecutiveFailures++;
-      this.ejected = failure && this.consecutiveFailures >= threshold;
+  /** A deployment's breaker, created on first use; the oldest ones back in rotation make room past {@link MAX_DEPLOYMENTS}. */
+  #deployment(name: string): Breaker {
+    let breaker = this.deployments.get(name);
+    if (breaker !== undefined) return breaker;
+    if (this.deployments.size >= MAX_DEPLOYMENTS) {
+      for (const [key, old] of this.deployments) {
+        if (old.state.kind !== "available") continue;
+        this.deployments.delete(key);
+        break;
+      }
     }
-    const cooldownMs = this.ejected
-      ? Math.max(baseMs, Math.min(maxMs, baseMs * 2 ** (this.consecutiveFailures - threshold + 1)))
-      : baseMs;
-    const started = !this.cooling;
-    if (started) {
-      this.cooling = true;
-      this.#since = now;
-      this.#hits = 0;
-      this.until = now + cooldownMs;
-    } else {
-      this.until = Math.max(this.until, now + cooldownMs);
-    }
-    this.reason = reason;
-    this.#hits++;
-    this.probing = false;
-    this.probeInFlight = false;
-    this.#schedule(now);
-    return {
-      started,
-      cooldownMs,
-      until: this.until,
-      consecutiveFailures: failure ? this.consecutiveFailures : 0,
-      ejected: this.ejected,
-    };
+    breaker = new Breaker(this.#host, this.info, name);
+    this.deployments.set(name, breaker);
+    return breaker;
   }
 
-  #schedule(now: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        const at = this.#now();
-        // An injected clock may lag the timers; then look again when it should have caught up.
-        if (!this.isAvailable(at) && this.cooling) this.#schedule(at);
-      },
-      Math.max(0, this.until - now),
-    );
-    unrefTimer(this.#timer);
+  /** The breaker an update from another process is about (created for a deployment not seen yet). */
+  breakerFor(deployment: string | null): Breaker {
+    return deployment === null ? this.whole : this.#deployment(deployment);
   }
 
-  #endCooldown(now: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.cooling = false;
-    // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
-    // was failing has promised nothing and is tried by one request before it takes the load again.
-    if (FAILURES.has(this.reason!)) this.probing = true;
-    else this.reason = null;
-    this.#onRecover(this, now - this.#since, now, this.#hits);
+  /** Stops every timer (the balancer closes). */
+  stop(): void {
+    this.whole.stop();
+    for (const breaker of this.deployments.values()) breaker.stop();
   }
 }

@@ -3,11 +3,16 @@ import type { LoadBalancerEvent } from "../types/events.js";
 import type { FetchFunction, LoadBalancerOptions } from "../types/options.js";
 import { balancedFetch, type BalancerContext } from "./attempt.js";
 import { Backend } from "./backend.js";
+import type { BreakerHost } from "./breaker.js";
 import { Emitter } from "./events.js";
 import { attachLogger } from "./log.js";
 import { resolveOptions } from "./options.js";
 import { createSelector } from "./select.js";
+import { connectShared, namespaceOf, parseUpdate } from "./shared.js";
 import { takeSnapshot } from "./snapshot.js";
+
+/** How long another process's probe lease holds when no `attemptTimeoutMs` bounds a probe. */
+const DEFAULT_PROBE_LEASE_MS = 30_000;
 
 /**
  * Creates a priority load balancer over the given backends.
@@ -31,18 +36,38 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     if (logger?.error) logger.error(message, error);
     else console.error(message, error);
   });
-  const backends = resolved.backends.map(
-    (config) =>
-      new Backend(config, now, (backend, downMs, at, hits) => {
-        if (events.active) events.emit({ type: "recovery", at, backend: backend.info, deployment: null, downMs, hits });
-      }),
-  );
+  const host: BreakerHost = {
+    now,
+    events,
+    failureThreshold: resolved.failureThreshold,
+    maxCooldownMs: resolved.maxCooldownMs,
+    probeLeaseMs: resolved.attemptTimeoutMs ?? DEFAULT_PROBE_LEASE_MS,
+    nextDeadline: Number.POSITIVE_INFINITY,
+    shared: undefined,
+    closed: false,
+  };
+  const backends = resolved.backends.map((config) => new Backend(config, host));
+  const byName = new Map(backends.map((backend) => [backend.info.name, backend]));
   if (logger !== undefined) attachLogger(events, logger);
+  if (resolved.shared !== undefined) {
+    const receive = (raw: unknown): void => {
+      if (host.closed) return;
+      const update = parseUpdate(raw, (name) => byName.has(name), resolved.maxCooldownMs);
+      if (update === undefined) return;
+      const breaker = byName.get(update.backend)!.breakerFor(update.deployment);
+      if (update.type === "cooldown") breaker.coolRemotely(update);
+      else breaker.recoverRemotely();
+    };
+    const report = (error: unknown): void => logger?.warn?.("openai-priority-loadbalancer: shared state", error);
+    // `receive` needs only the backends: an adapter may replay the current cooldowns from inside connect().
+    host.shared = connectShared(resolved.shared, namespaceOf(resolved.backends), receive, report);
+  }
   const context: BalancerContext = {
     options: resolved,
     backends,
     select: createSelector(backends, resolved.selection, resolved.random),
     events,
+    host,
     lastRequestId: 0,
   };
   const fetch: FetchFunction = (input, init) => balancedFetch(context, input, init);
@@ -50,5 +75,13 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     fetch,
     on: (type: string, listener: (event: LoadBalancerEvent) => void) => events.on(type, listener),
     snapshot: () => takeSnapshot(backends, now()),
+    async close() {
+      if (host.closed) return;
+      host.closed = true;
+      const link = host.shared;
+      host.shared = undefined;
+      for (const backend of backends) backend.stop();
+      await link?.close();
+    },
   } as LoadBalancer;
 }

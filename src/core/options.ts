@@ -1,4 +1,5 @@
 import type { BackendAdapter } from "../types/adapter.js";
+import type { SharedState } from "../types/shared.js";
 import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
 
 /** A backend's configuration after validation, with every default applied. */
@@ -25,7 +26,12 @@ export interface ResolvedOptions {
   readonly attemptTimeoutMs: number | undefined;
   readonly maxWaitMs: number;
   readonly fetch: FetchFunction;
+  /** Monotonic ms on the epoch scale: durations, deadlines and event times. */
   readonly now: () => number;
+  /** The wall clock, only to turn an HTTP-date into a duration. */
+  readonly wallNow: () => number;
+  readonly maxAttempts: number;
+  readonly shared: SharedState | undefined;
   readonly random: () => number;
   readonly logger: Logger | undefined;
 }
@@ -89,6 +95,15 @@ function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
   return { name, url: config.url, base: url!.origin + path, priority, weight, headers, adapter };
 }
 
+/**
+ * `performance.now()` moved onto the epoch scale once: it reads like `Date.now()` (events and snapshots
+ * show epoch ms) but never steps back or jumps when the wall clock is set.
+ */
+function monotonicEpochClock(): () => number {
+  const origin = Date.now() - performance.now();
+  return () => origin + performance.now();
+}
+
 /** Validates the options and applies the defaults; throws a TypeError naming the field at fault. */
 export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
   if (options === null || typeof options !== "object") fail("options", options, "an object");
@@ -112,6 +127,10 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
   for (const field of ["fetch", "now", "random"] as const) {
     if (options[field] !== undefined && typeof options[field] !== "function") fail(field, options[field], "a function");
   }
+  const maxAttempts = options.maxAttempts ?? Math.max(10, 2 * resolved.length);
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) fail("maxAttempts", maxAttempts, "an integer >= 1");
+  const { shared } = options;
+  if (shared !== undefined && typeof shared?.connect !== "function") fail("shared", shared, "a SharedState");
   return {
     backends: resolved,
     defaultCooldownMs,
@@ -122,7 +141,10 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
     maxWaitMs: duration("maxWaitMs", options.maxWaitMs, 0),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    now: options.now ?? Date.now,
+    now: options.now ?? monotonicEpochClock(),
+    wallNow: options.now ?? Date.now,
+    maxAttempts,
+    shared,
     random: options.random ?? Math.random,
     logger: options.logger,
   };

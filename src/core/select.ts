@@ -1,13 +1,19 @@
 import type { SelectionStrategy } from "../types/options.js";
 import type { Backend } from "./backend.js";
 import type { PreparedRequest } from "./request.js";
+import { scopeOf } from "./scope.js";
 import { accepts } from "./target.js";
 
-/** Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this request already failed on. */
+/**
+ * Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this
+ * request already failed on; `pathScope` is the Azure deployment of the request's path (see scope.ts).
+ * Pure but for the strategy's own rotation state: cooldowns that are due are ended before, by `advanceDue`.
+ */
 export type Selector = (
   now: number,
   tried: ReadonlySet<Backend> | undefined,
   request: PreparedRequest,
+  pathScope: string | undefined,
 ) => Backend | undefined;
 
 type Usable = (backend: Backend) => boolean;
@@ -85,9 +91,12 @@ export function createSelector(
 ): Selector {
   const tiers = toTiers(backends);
   const pick = PICKS[strategy];
-  return (now, tried, request) => {
+  return (_now, tried, request, pathScope) => {
     const usable: Usable = (backend) =>
-      backend.isAvailable(now) && (tried === undefined || !tried.has(backend)) && accepts(backend.config, request);
+      backend.whole.open &&
+      (tried === undefined || !tried.has(backend)) &&
+      accepts(backend.config, request) &&
+      (backend.deployments.size === 0 || backend.admits(scopeOf(backend.config, request, pathScope)));
     for (const tier of tiers) {
       const chosen = pick(tier, usable, random);
       if (chosen !== undefined) return chosen;
@@ -95,9 +104,6 @@ export function createSelector(
     return undefined;
   };
 }
-
-/** What a caller is told to wait while the only way in is a probe already in flight: its outcome is not known yet. */
-const PROBE_RETRY_MS = 1000;
 
 /**
  * Time until the soonest backend that can take the request is back in rotation (0 if one is in
@@ -107,11 +113,12 @@ export function soonestRecoveryMs(
   backends: readonly Backend[],
   now: number,
   request: PreparedRequest,
+  pathScope: string | undefined,
 ): number | undefined {
   let soonest: number | undefined;
   for (const backend of backends) {
     if (!accepts(backend.config, request)) continue;
-    const wait = backend.isAvailable(now) ? 0 : backend.cooling ? backend.until - now : PROBE_RETRY_MS;
+    const wait = backend.waitMs(now, scopeOf(backend.config, request, pathScope));
     soonest = soonest === undefined ? wait : Math.min(soonest, wait);
   }
   return soonest === undefined ? undefined : Math.max(0, soonest);

@@ -1,21 +1,35 @@
-import type { Snapshot } from "../types/balancer.js";
+import type { DeploymentSnapshot, Snapshot } from "../types/balancer.js";
 import type { Backend } from "./backend.js";
+import type { Breaker } from "./breaker.js";
 
-/** Every backend's state at `now`, in configuration order; plain data, safe to keep or serialise. */
+/** What a breaker shows: its state, deadline, reason and failures in a row. */
+function stateOf(breaker: Breaker) {
+  const { state } = breaker;
+  return {
+    state: breaker.view(),
+    until: state.kind === "cooling" || state.kind === "ejected" ? state.until : null,
+    reason: breaker.reason,
+    consecutiveFailures: breaker.consecutiveFailures,
+  };
+}
+
+/**
+ * Every backend's state at `now`, in configuration order; plain data, safe to keep or serialise.
+ * A read: it changes nothing and emits nothing (a deadline that has just passed shows until the timer, or
+ * the next selection, ends the cooldown).
+ */
 export function takeSnapshot(backends: readonly Backend[], now: number): Snapshot {
   return {
     at: now,
     backends: backends.map((backend) => {
-      const state = backend.state(now);
+      const deployments: DeploymentSnapshot[] = [];
+      for (const [name, breaker] of backend.deployments) deployments.push({ name, ...stateOf(breaker) });
       return {
         ...backend.info,
         kind: backend.config.adapter?.kind ?? null,
-        state,
-        until: backend.cooling ? backend.until : null,
-        reason: backend.reason,
-        consecutiveFailures: backend.consecutiveFailures,
+        ...stateOf(backend.whole),
         ...backend.stats,
-        deployments: [],
+        deployments,
       };
     }),
   };

@@ -32,6 +32,18 @@ function credentials(
   return headers;
 }
 
+/** Whether the request goes into a deployment URL at this backend (else to a model-in-body path). */
+function intoDeployment(kind: ProviderKind, shape: CallShape): boolean {
+  return kind === "azure" && (shape.style === "deployment" || DEPLOYMENT_SCOPED.test(shape.rest));
+}
+
+/** The Azure deployment it is sent to, or the model (as mapped) of a model-in-body API. */
+function scopeName(kind: ProviderKind, provider: ResolvedProvider, shape: CallShape): string | undefined {
+  const model = mappedModel(provider, shape);
+  if (!intoDeployment(kind, shape)) return model;
+  return provider.models === undefined && shape.deployment !== undefined ? shape.deployment : model;
+}
+
 /** The URL and body of a request in `kind`'s shape (credentials aside). */
 function shaped(
   kind: ProviderKind,
@@ -42,9 +54,9 @@ function shaped(
   const shape = shapeOf(request);
   const model = mappedModel(provider, shape);
   const { body } = request.init;
-  if (kind === "azure" && (shape.style === "deployment" || DEPLOYMENT_SCOPED.test(shape.rest))) {
+  if (intoDeployment(kind, shape)) {
     // Without a model map, a deployment-shaped call keeps its own deployment name.
-    const deployment = provider.models === undefined && shape.deployment !== undefined ? shape.deployment : model!;
+    const deployment = scopeName(kind, provider, shape)!;
     const search = shape.style === "deployment" ? shape.query : query(shape, provider.apiVersion);
     return { url: `${base}/openai/deployments/${encodeURIComponent(deployment)}${shape.rest}${search}`, body };
   }
@@ -68,6 +80,9 @@ export function createAdapter(kind: ProviderKind, provider: ResolvedProvider): B
         DEPLOYMENT_SCOPED.test(shape.rest) &&
         shape.model === undefined
       );
+    },
+    scope(request) {
+      return scopeName(kind, provider, shapeOf(request));
     },
     target(request, base) {
       const { url, body } = shaped(kind, provider, request, base);

@@ -27,4 +27,10 @@ export interface BackendAdapter {
    * May be async (a token provider); if it throws, the backend cools down (`credentials`) and the request fails over.
    */
   target(request: AdapterRequest, base: string): AttemptTarget | Promise<AttemptTarget>;
+  /**
+   * The deployment or model whose quota this request draws on at this backend (the Azure deployment it
+   * is sent to, the model of a model-in-body API), so that a 429 there leaves the backend's other
+   * deployments in rotation. `undefined`, or no method: the backend as a whole.
+   */
+  scope?(request: AdapterRequest): string | undefined;
 }

@@ -75,4 +75,9 @@ export interface LoadBalancer {
   on(type: "*", listener: (event: LoadBalancerEvent) => void): () => void;
   /** The state of every backend now. */
   snapshot(): Snapshot;
+  /**
+   * Ends the shared-state connection, every timer and subscription. Afterwards `fetch` rejects with a
+   * `DOMException` named `InvalidStateError`; requests under way finish.
+   */
+  close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { BackendAdapter } from "./adapter.js";
+import type { SharedState } from "./shared.js";
 
 /**
  * How a backend is chosen among the available backends of one priority tier:
@@ -72,7 +73,22 @@ export interface LoadBalancerOptions {
   maxWaitMs?: number;
   /** The underlying fetch. Default: the global `fetch`, looked up at call time (so interceptors such as msw work). */
   fetch?: FetchFunction;
-  /** Clock in epoch ms, for tests. Default `Date.now`. */
+  /**
+   * At most this many attempts for one request, waits included: a bound on fan-out however short the
+   * cooldowns servers ask for. Default: twice the number of backends, at least 10 (every backend once,
+   * and once more after a wait).
+   */
+  maxAttempts?: number;
+  /**
+   * State shared with the balancers of other processes, instances or tabs: cooldowns servers reported
+   * and a probe lease. See `redisState()` and `broadcastChannelState()`. Default: none (this process only).
+   */
+  shared?: SharedState;
+  /**
+   * A monotonic clock in epoch-scale ms, for tests: durations, deadlines, event times and snapshots read it
+   * (and HTTP-dates are compared with it). Default: `performance.now()` moved onto the epoch scale at
+   * creation, so a wall-clock step does not stretch or cut a cooldown.
+   */
   now?: () => number;
   /** Random number in [0, 1), for tests. Default `Math.random`. */
   random?: () => number;

@@ -42,7 +42,9 @@ describe("plain lb.fetch calls", () => {
     expect(hit?.headers["x-request-id"]).toBe("r-1");
     expect(hit?.headers["content-type"]).toBe("application/json");
     expect(json(hit)).toEqual(body);
-    expect(lb.snapshot().backends.map((backend) => backend.state)).toEqual(["cooling", "available"]);
+    // The 503 is the deployment's (state per deployment): the backend as a whole stays in rotation.
+    expect(lb.snapshot().backends.map((backend) => backend.state)).toEqual(["available", "available"]);
+    expect(lb.snapshot().backends[0]!.deployments.map((deployment) => deployment.state)).toEqual(["cooling"]);
   });
 
   it("a Request object with a body is replayed to the next backend", async () => {

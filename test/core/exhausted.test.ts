@@ -8,7 +8,7 @@ const CHAT = "https://client.example.com/openai/deployments/gpt-4o/chat/completi
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: T0 });
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"], now: T0 });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -92,7 +92,7 @@ describe("when every backend is cooling down", () => {
         type: "recovery",
         at: T0 + 4000,
         backend: { name: "eastus", url: "https://eastus.openai.azure.com", priority: 2, weight: 1 },
-        deployment: null,
+        deployment: "gpt-4o",
         downMs: 4000,
         hits: 1,
       },

@@ -54,11 +54,11 @@ describe("failover", () => {
       expect(paygo.hits).toHaveLength(1);
       expect(paygo.hits[0]!.body).toBe('{"messages":[]}');
       const [ptuState] = lb.snapshot().backends;
-      expect(ptuState).toMatchObject({
-        state: "cooling",
-        reason: status === 429 ? "rate-limit" : "server-error",
-        lastStatus: status,
-      });
+      // The quota and the failing model server are the deployment's: the backend as a whole stays in rotation.
+      expect(ptuState).toMatchObject({ state: "available", lastStatus: status });
+      expect(ptuState!.deployments).toMatchObject([
+        { name: "gpt-4o", state: "cooling", reason: status === 429 ? "rate-limit" : "server-error" },
+      ]);
       // While it cools down, the PTU gets nothing.
       await post(lb);
       expect(ptu.hits).toHaveLength(1);
@@ -156,7 +156,7 @@ describe("failover", () => {
     replies[1]!(new Response(null, { status: 429, headers: { "retry-after": "2" } }));
     await second;
     expect(until).toEqual([1_040_000]);
-    expect(lb.snapshot().backends[0]!.until).toBe(1_040_000);
+    expect(lb.snapshot().backends[0]!.deployments[0]!.until).toBe(1_040_000);
   });
 });
 

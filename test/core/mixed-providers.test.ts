@@ -37,7 +37,9 @@ function service(origin: string, name: string, throttled: () => boolean) {
   });
 }
 
-beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], shouldAdvanceTime: true }));
+beforeEach(() =>
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"], shouldAdvanceTime: true }),
+);
 afterEach(() => vi.useRealTimers());
 
 describe("Azure and OpenAI side by side", () => {

@@ -94,8 +94,13 @@ describe("with the openai package", () => {
     const embedding = await client.embeddings.create({ model: "text-embedding-3-small", input: "hello" });
     expect(embedding.data[0]!.embedding).toEqual([0.1, 0.2]);
 
-    expect(throttles).toHaveLength(1); // the PTU cools down once and is left alone afterwards
-    expect(ptu.hits).toHaveLength(3);
+    // The PTU's chat deployment cools down once and is left alone afterwards; its embeddings deployment has
+    // state of its own (Azure quotas are per deployment), so it is tried, and cools on its own 429.
+    expect(throttles.map((event) => ("deployment" in event ? event.deployment : undefined))).toEqual([
+      "gpt-4o",
+      "text-embedding-3-small",
+    ]);
+    expect(ptu.hits).toHaveLength(4);
     expect(ptu.hits.every((hit) => hit.headers["api-key"] === "PTU-KEY")).toBe(true);
     expect(paygo.hits.map((hit) => new URL(hit.url).pathname)).toEqual([
       "/openai/deployments/gpt-4o/chat/completions",

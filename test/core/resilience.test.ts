@@ -7,7 +7,7 @@ const host = (response: Response): string => response.headers.get("x-host") ?? "
 const served = (name: string) => () => ok({}, { headers: { "x-host": name } });
 
 describe("escalating cooldowns for backends that keep failing", () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
   afterEach(() => vi.useRealTimers());
 
   it("from failureThreshold failures in a row the cooldown doubles, up to maxCooldownMs, and a success resets it", async () => {
@@ -86,7 +86,7 @@ describe("escalating cooldowns for backends that keep failing", () => {
 });
 
 describe("single-probe recovery", () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
   afterEach(() => vi.useRealTimers());
 
   it("when a failing backend's cooldown ends one request probes it; the others keep going elsewhere until the probe succeeds", async () => {
@@ -166,7 +166,7 @@ describe("single-probe recovery", () => {
 });
 
 describe("after a 429", () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
   afterEach(() => vi.useRealTimers());
 
   it("a backend whose retry-after has passed is back in full rotation at once, without a probe", async () => {
@@ -195,7 +195,7 @@ describe("after a 429", () => {
 });
 
 describe("what the caller is told while no backend is free", () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
   afterEach(() => vi.useRealTimers());
 
   it("while the only backend's probe is in flight, the synthetic 429 asks for a real wait, not 0", async () => {

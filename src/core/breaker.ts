@@ -1,0 +1,388 @@
+import type { BackendState } from "../types/balancer.js";
+import type { BackendInfo, CooldownReason } from "../types/events.js";
+import { backgroundTimer } from "../utils/timers.js";
+import type { Emitter } from "./events.js";
+import type { SharedLink } from "./shared.js";
+
+/** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
+const FAILURES: ReadonlySet<CooldownReason> = new Set([
+  "server-error",
+  "network-error",
+  "timeout",
+  "credentials",
+  "redirect",
+]);
+
+/** Whether a reason says the backend is broken (counted, escalated, probed) rather than busy. */
+export const isFailure = (reason: CooldownReason): boolean => FAILURES.has(reason);
+
+/**
+ * What is shared with other processes: what a server said, true for every client. Network errors,
+ * timeouts and credentials may be this host's own trouble (its DNS, its route, its token) and stay
+ * local, as Kong and Envoy keep active health per node.
+ */
+const SHAREABLE: ReadonlySet<CooldownReason> = new Set(["rate-limit", "quota", "server-error"]);
+
+/** What a caller is told to wait while the only way in is a probe in flight (or being claimed). */
+export const PROBE_RETRY_MS = 1000;
+
+/** How long a claim of the shared probe lease may take before this process probes on its own. */
+const CLAIM_PATIENCE_MS = 1000;
+
+/** Escalation doubles at most this many times: 2^30 × any base already exceeds every `maxCooldownMs`. */
+const MAX_DOUBLINGS = 30;
+
+/**
+ * One breaker's state, each kind with its own data (as cockatiel's circuit breaker):
+ * available → cooling / ejected (a deadline) → [claiming the shared probe lease] → probing (one
+ * request at a time) → available. A 429 or spent quota goes from cooling straight back to available.
+ */
+export type BreakerState =
+  | { readonly kind: "available" }
+  | {
+      readonly kind: "cooling" | "ejected";
+      readonly reason: CooldownReason;
+      /** Monotonic ms when it went out, and when it comes back. */
+      readonly since: number;
+      readonly until: number;
+      /** Failed attempts that ran into this cooldown. */
+      readonly hits: number;
+    }
+  | {
+      /** The cooldown of a failure ended; the shared store is asked who probes (`leased`: another process won). */
+      readonly kind: "claiming";
+      readonly reason: CooldownReason;
+      readonly leased: boolean;
+    }
+  | { readonly kind: "probing"; readonly reason: CooldownReason; readonly inFlight: boolean };
+
+/** What a breaker works with, one per balancer. */
+export interface BreakerHost {
+  readonly now: () => number;
+  readonly events: Emitter;
+  readonly failureThreshold: number;
+  readonly maxCooldownMs: number;
+  /** Lease length for the shared probe: as long as a probe may take. */
+  readonly probeLeaseMs: number;
+  /**
+   * No cooldown of this balancer ends before this (monotonic ms): until then no breaker needs
+   * {@link Breaker.advance}. Lowered by every transition into a cooldown; raised only by `advanceDue`.
+   */
+  nextDeadline: number;
+  /** `undefined` without the `shared` option, and after `close()`. */
+  shared: SharedLink | undefined;
+  closed: boolean;
+}
+
+/** The request an attempt belongs to, for the events a transition emits. */
+export interface Cause {
+  readonly requestId: number;
+  readonly attempt: number;
+}
+
+/** What a cooldown from another process says, validated. */
+export interface RemoteCooldown {
+  readonly reason: CooldownReason;
+  readonly remainingMs: number;
+  readonly failures: number;
+}
+
+const AVAILABLE: BreakerState = Object.freeze({ kind: "available" });
+
+/**
+ * The rotation state of one backend as a whole, or of one deployment (model) of it. Reads
+ * (`admits`, `view`, `waitMs`) never change anything; every transition goes through `#enter`, and the
+ * event it means is emitted where it happens.
+ */
+export class Breaker {
+  readonly #host: BreakerHost;
+  readonly #info: BackendInfo;
+  /** `null` for the backend as a whole. */
+  readonly deployment: string | null;
+  #state: BreakerState = AVAILABLE;
+  /** Failures in a row (a success resets it); survives the states. */
+  #failures = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline = Number.POSITIVE_INFINITY;
+  #open = true;
+
+  constructor(host: BreakerHost, info: BackendInfo, deployment: string | null) {
+    this.#host = host;
+    this.#info = info;
+    this.deployment = deployment;
+  }
+
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /** When the cooldown ends, monotonic ms; `Infinity` unless cooling: the cheap check of `advance`. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Whether it admits an attempt now (see {@link Breaker.admits}), kept with the state for the selector's hot loop. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  get consecutiveFailures(): number {
+    return this.#failures;
+  }
+
+  /** Can an attempt go here now? In rotation, or probing with no probe in flight. */
+  admits(): boolean {
+    return this.#open;
+  }
+
+  /** How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise. */
+  waitMs(now: number): number {
+    const state = this.#state;
+    if (this.admits()) return 0;
+    return state.kind === "cooling" || state.kind === "ejected" ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
+  }
+
+  /** The state as the snapshot names it. */
+  view(): BackendState {
+    const { kind } = this.#state;
+    return kind === "claiming" ? "probing" : kind;
+  }
+
+  get reason(): CooldownReason | null {
+    return this.#state.kind === "available" ? null : this.#state.reason;
+  }
+
+  /**
+   * The explicit step that ends a cooldown whose deadline has passed (the timer's job, done here
+   * too when the clock runs ahead of the timers): the one place `recovery` is emitted.
+   */
+  advance(now: number): void {
+    if (now < this.#deadline) return;
+    const state = this.#state;
+    if (state.kind !== "cooling" && state.kind !== "ejected") return;
+    // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
+    // was failing has promised nothing and is tried by one request before it takes the load again.
+    if (!isFailure(state.reason)) this.#enter(AVAILABLE, now);
+    else if (this.#host.shared !== undefined) this.#claim(state.reason, now);
+    else this.#enter({ kind: "probing", reason: state.reason, inFlight: false }, now);
+    this.#emitRecovery(state, now);
+  }
+
+  /** An attempt starts; returns whether it is this breaker's probe. */
+  startAttempt(): boolean {
+    const state = this.#state;
+    if (state.kind !== "probing" || state.inFlight) return false;
+    this.#enter({ kind: "probing", reason: state.reason, inFlight: true }, this.#host.now());
+    return true;
+  }
+
+  /** The probe ended without a verdict on this breaker (the caller aborted, or the fault was elsewhere): another may probe. */
+  releaseProbe(): void {
+    const state = this.#state;
+    if (state.kind === "probing" && state.inFlight)
+      this.#enter({ kind: "probing", reason: state.reason, inFlight: false }, this.#host.now());
+  }
+
+  /**
+   * Records a failed attempt: counts it, escalates, cools down, emits `cooldown` (once per
+   * transition into a cooldown) and `probe` (when it was the probe), and shares what a server said.
+   * From the `failureThreshold`-th failure in a row the cooldown doubles with each, up to `maxCooldownMs`
+   * (as Envoy's outlier ejection does). A breaker already cooling keeps the later deadline.
+   */
+  fail(reason: CooldownReason, baseMs: number, status: number | undefined, cause: Cause, wasProbe: boolean): void {
+    const host = this.#host;
+    const now = host.now();
+    const base = Math.min(Math.max(0, baseMs), host.maxCooldownMs);
+    const state = this.#state;
+    const cooling = state.kind === "cooling" || state.kind === "ejected";
+    const failure = isFailure(reason);
+    // Attempts already in flight when it went out fail together: one outage, counted once.
+    if (!cooling && failure) this.#failures++;
+    const ejected = failure && this.#failures >= host.failureThreshold;
+    const doublings = Math.min(this.#failures - host.failureThreshold + 1, MAX_DOUBLINGS);
+    const cooldownMs = ejected ? Math.max(base, Math.min(host.maxCooldownMs, base * 2 ** doublings)) : base;
+    const until = cooling ? Math.max(state.until, now + cooldownMs) : now + cooldownMs;
+    this.#enter(
+      {
+        kind: cooling ? state.kind : ejected ? "ejected" : "cooling",
+        reason,
+        since: cooling ? state.since : now,
+        until,
+        hits: cooling ? state.hits + 1 : 1,
+      },
+      now,
+    );
+    const { events } = host;
+    if (wasProbe && events.active) this.#emitProbe(cause, now, false);
+    if (cooling) return;
+    this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
+    if (SHAREABLE.has(reason)) {
+      host.shared?.publish({
+        type: "cooldown",
+        backend: this.#info.name,
+        deployment: this.deployment,
+        reason,
+        remainingMs: cooldownMs,
+        failures: failure ? this.#failures : 0,
+      });
+    }
+  }
+
+  /** An attempt got a response the caller takes: the failures in a row end, and a probe brings it back. */
+  succeed(cause: Cause, wasProbe: boolean): void {
+    this.#failures = 0;
+    const state = this.#state;
+    if (state.kind !== "probing" && state.kind !== "claiming") return;
+    const now = this.#host.now();
+    this.#enter(AVAILABLE, now);
+    if (!wasProbe) return;
+    if (this.#host.events.active) this.#emitProbe(cause, now, true);
+    this.#host.shared?.publish({ type: "recovered", backend: this.#info.name, deployment: this.deployment });
+  }
+
+  /**
+   * A cooldown another process shared: merged by the later deadline. Into a cooldown it emits
+   * `cooldown` with `remote: true`; an extension of one under way emits nothing (as locally).
+   */
+  coolRemotely(update: RemoteCooldown): void {
+    const host = this.#host;
+    const now = host.now();
+    const until = now + update.remainingMs;
+    const state = this.#state;
+    if (isFailure(update.reason)) this.#failures = Math.max(this.#failures, update.failures);
+    if (state.kind === "cooling" || state.kind === "ejected") {
+      if (until > state.until) this.#enter({ ...state, until }, now);
+      return;
+    }
+    if (update.remainingMs <= 0) return;
+    const ejected = isFailure(update.reason) && this.#failures >= host.failureThreshold;
+    this.#enter({ kind: ejected ? "ejected" : "cooling", reason: update.reason, since: now, until, hits: 0 }, now);
+    this.#emitCooldown(update.reason, undefined, update.remainingMs, until, ejected, undefined, now);
+  }
+
+  /** Another process's probe succeeded: a failure's cooldown or probe is over here too (a 429's deadline stands). */
+  recoverRemotely(): void {
+    const state = this.#state;
+    if (state.kind === "available") return;
+    if ((state.kind === "cooling" || state.kind === "ejected") && !isFailure(state.reason)) return;
+    this.#failures = 0;
+    const now = this.#host.now();
+    this.#enter(AVAILABLE, now);
+    if (state.kind === "cooling" || state.kind === "ejected") this.#emitRecovery(state, now);
+  }
+
+  /** Stops its timer (the balancer closes). */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Asks the shared store for the probe lease, in the background: out of rotation until it answers.
+   * Won: this process probes. Lost: out until the winner shares its verdict or the lease runs out (then
+   * ask again). A store that fails or is slower than {@link CLAIM_PATIENCE_MS}: probe here, as without one.
+   */
+  #claim(reason: CooldownReason, now: number): void {
+    const host = this.#host;
+    const claiming: BreakerState = { kind: "claiming", reason, leased: false };
+    this.#enter(claiming, now);
+    const probeHere = (): void => {
+      if (this.#state === claiming) this.#enter({ kind: "probing", reason, inFlight: false }, host.now());
+    };
+    this.#timer = backgroundTimer(probeHere, CLAIM_PATIENCE_MS);
+    host.shared!.claim(this.#info.name, this.deployment, host.probeLeaseMs).then(
+      (won) => {
+        // Decided meanwhile (by the patience timer or a remote update), or closed: nothing more to do.
+        if (this.#state !== claiming || host.closed) return;
+        if (won) {
+          probeHere();
+          return;
+        }
+        const leased: BreakerState = { kind: "claiming", reason, leased: true };
+        this.#enter(leased, host.now());
+        this.#timer = backgroundTimer(() => {
+          if (this.#state === leased && host.shared !== undefined) this.#claim(reason, host.now());
+        }, host.probeLeaseMs);
+      },
+      (error: unknown) => {
+        host.shared?.report(error);
+        probeHere();
+      },
+    );
+  }
+
+  /** One `cooldown` event per transition into a cooldown; `requestId` is `undefined` when it was learned remotely. */
+  #emitCooldown(
+    reason: CooldownReason,
+    status: number | undefined,
+    cooldownMs: number,
+    until: number,
+    ejected: boolean,
+    requestId: number | undefined,
+    now: number,
+  ): void {
+    if (!this.#host.events.active) return;
+    this.#host.events.emit({
+      type: "cooldown",
+      at: now,
+      backend: this.#info,
+      deployment: this.deployment,
+      reason,
+      status,
+      cooldownMs,
+      until,
+      consecutiveFailures: isFailure(reason) ? this.#failures : 0,
+      ejected,
+      remote: requestId === undefined,
+      requestId,
+    });
+  }
+
+  #emitRecovery(state: { readonly since: number; readonly hits: number }, now: number): void {
+    if (!this.#host.events.active) return;
+    this.#host.events.emit({
+      type: "recovery",
+      at: now,
+      backend: this.#info,
+      deployment: this.deployment,
+      downMs: now - state.since,
+      hits: state.hits,
+    });
+  }
+
+  #emitProbe(cause: Cause, now: number, success: boolean): void {
+    this.#host.events.emit({
+      type: "probe",
+      at: now,
+      requestId: cause.requestId,
+      attempt: cause.attempt,
+      backend: this.#info,
+      deployment: this.deployment,
+      success,
+    });
+  }
+
+  /** Every transition: the state, its deadline and its timer change together here. */
+  #enter(state: BreakerState, now: number): void {
+    this.#state = state;
+    this.#open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
+    this.stop();
+    if (state.kind !== "cooling" && state.kind !== "ejected") {
+      this.#deadline = Number.POSITIVE_INFINITY;
+      return;
+    }
+    this.#deadline = state.until;
+    if (state.until < this.#host.nextDeadline) this.#host.nextDeadline = state.until;
+    if (!this.#host.closed) this.#schedule(state.until - now);
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = backgroundTimer(() => {
+      this.#timer = undefined;
+      const now = this.#host.now();
+      // An injected clock may lag the timers, and a long cooldown outlasts one timer: look again then.
+      if (now < this.#deadline) this.#schedule(this.#deadline - now);
+      else this.advance(now);
+    }, delayMs);
+  }
+}
