@@ -200,8 +200,7 @@ export async function balancedFetch(
     }
 
     const response = "response" in outcome ? outcome.response : undefined;
-    const reason =
-      response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response.status);
+    const reason = response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response);
     if (response === undefined || reason !== undefined) {
       // Release the connection: nobody will read this body.
       response?.body?.cancel().catch(() => {});
