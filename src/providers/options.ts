@@ -1,4 +1,8 @@
+import { BACKEND_KEYS } from "../core/options.js";
 import type { BackendConfig } from "../types/options.js";
+import { CREDENTIAL_HEADERS, isCredentialHeader } from "../utils/credentials.js";
+import { describe, describeSecret, describeUrl } from "../utils/describe.js";
+import { closest } from "../utils/suggest.js";
 
 /** The API dialects the ready-made adapters speak. */
 export type ProviderKind = "azure" | "azure-v1" | "openai";
@@ -38,36 +42,114 @@ export interface ResolvedProvider {
   readonly apiVersion: string | undefined;
 }
 
-function fail(factory: string, field: string, value: unknown, expected: string): never {
-  throw new TypeError(
-    `openai-priority-loadbalancer: ${factory}() ${field} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}.`,
-  );
+/** Every key the factories know beyond a {@link BackendConfig}'s. */
+const PROVIDER_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
+
+function fail(factory: string, at: string, field: string, shown: string, expected: string): never {
+  throw new TypeError(`openai-priority-loadbalancer: ${factory}()${at} ${field} must be ${expected}, got ${shown}.`);
 }
 
-/** Validates a provider's own options and splits them from the backend's. */
+/** Whether `headers` (as given, not yet validated) set an `api-key` or `authorization`; never throws. */
+function headersHaveCredential(headers: unknown): boolean {
+  try {
+    if (headers instanceof Headers) return CREDENTIAL_HEADERS.some((name) => headers.has(name));
+    if (headers === null || typeof headers !== "object") return false;
+    const names = Array.isArray(headers)
+      ? headers.map((pair) => (Array.isArray(pair) ? pair[0] : ""))
+      : Object.keys(headers);
+    return names.some((name) => typeof name === "string" && isCredentialHeader(name));
+  } catch {
+    return false; // createLoadBalancer reports unreadable headers
+  }
+}
+
+/**
+ * Validates a provider's own options and splits them from the backend's. A credential that is present but
+ * `undefined` or empty (`apiKey: process.env.MISSING`) is an error: the backend would otherwise get the
+ * caller's key. Credentials are never shown, only their type.
+ */
 export function resolveProvider(
   factory: string,
   options: AzureBackendOptions,
 ): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
-  if (options === null || typeof options !== "object") fail(factory, "options", options, "an object with a url");
-  const { apiKey, tokenProvider, models, apiVersion, ...backend } = options;
-  if (apiKey !== undefined && (typeof apiKey !== "string" || apiKey === ""))
-    fail(factory, "apiKey", typeof apiKey, "a non-empty string");
-  if (tokenProvider !== undefined && typeof tokenProvider !== "function")
-    fail(factory, "tokenProvider", tokenProvider, "a function");
-  if (apiKey !== undefined && tokenProvider !== undefined)
-    fail(factory, "apiKey", "(set)", "left out when tokenProvider is set (one credential per backend)");
-  if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === ""))
-    fail(factory, "apiVersion", apiVersion, "a non-empty string");
+  if (options === null || typeof options !== "object")
+    fail(factory, "", "options", describe(options), "an object with a url");
+  let apiKey: unknown;
+  let tokenProvider: unknown;
+  let models: unknown;
+  let apiVersion: unknown;
+  let backend: Record<string, unknown>;
+  let at = "";
+  try {
+    ({ apiKey, tokenProvider, models, apiVersion, ...backend } = options as unknown as Record<string, unknown>);
+  } catch {
+    throw new TypeError(
+      `openai-priority-loadbalancer: ${factory}() options could not be read (a getter or Proxy threw).`,
+    );
+  }
+  if (typeof backend.name === "string" && backend.name !== "") at = ` backend ${describe(backend.name)}`;
+  else if (typeof backend.url === "string") at = ` backend ${describeUrl(backend.url)}`;
+  for (const key of Object.keys(backend)) {
+    if (BACKEND_KEYS.includes(key)) continue;
+    const known = [...BACKEND_KEYS, ...PROVIDER_KEYS];
+    const suggestion = closest(key, known);
+    throw new TypeError(
+      `openai-priority-loadbalancer: ${factory}()${at} has an unknown option ${describe(key)}${suggestion ? `: did you mean ${suggestion}?` : ""} (known: ${known.join(", ")}).`,
+    );
+  }
+  const has = (key: string): boolean => Object.hasOwn(options, key);
+  if (has("apiKey") && (typeof apiKey !== "string" || apiKey.trim() === "")) {
+    fail(
+      factory,
+      at,
+      "apiKey",
+      describeSecret(apiKey),
+      "a non-empty string when present (is its environment variable set?)",
+    );
+  }
+  if (has("tokenProvider") && typeof tokenProvider !== "function") {
+    fail(factory, at, "tokenProvider", describeSecret(tokenProvider), "a function when present");
+  }
+  if (apiKey !== undefined && tokenProvider !== undefined) {
+    fail(
+      factory,
+      at,
+      "apiKey",
+      "a string (not shown)",
+      "left out when tokenProvider is set (one credential per backend)",
+    );
+  }
+  if ((apiKey !== undefined || tokenProvider !== undefined) && headersHaveCredential(backend.headers)) {
+    fail(
+      factory,
+      at,
+      "headers",
+      "an api-key or authorization header",
+      `free of credentials when ${apiKey === undefined ? "tokenProvider" : "apiKey"} is set (one credential per backend)`,
+    );
+  }
+  if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === "")) {
+    fail(factory, at, "apiVersion", describe(apiVersion), "a non-empty string");
+  }
   let map: Map<string, string> | undefined;
   if (models !== undefined) {
-    if (models === null || typeof models !== "object")
-      fail(factory, "models", models, "an object mapping model names to deployment or model names");
+    if (models === null || typeof models !== "object" || Array.isArray(models)) {
+      fail(factory, at, "models", describe(models), "an object mapping model names to deployment or model names");
+    }
     map = new Map(Object.entries(models));
     for (const [model, target] of map) {
-      if (typeof target !== "string" || target === "")
-        fail(factory, `models[${JSON.stringify(model)}]`, target, "a non-empty string");
+      if (typeof target !== "string" || target === "") {
+        fail(factory, at, `models[${JSON.stringify(model)}]`, describe(target), "a non-empty string");
+      }
     }
   }
-  return { backend, provider: { apiKey, tokenProvider, models: map, apiVersion } };
+  return {
+    backend: backend as Omit<BackendConfig, "adapter">,
+    provider: {
+      apiKey: apiKey as string | undefined,
+      tokenProvider: tokenProvider as TokenProvider | undefined,
+      models: map,
+      apiVersion: apiVersion as string | undefined,
+    },
+  };
 }
