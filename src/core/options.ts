@@ -1,7 +1,7 @@
 import type { BackendAdapter } from "../types/adapter.js";
 import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
 import { isCredentialHeader } from "../utils/credentials.js";
-import { describe, describeSecret, describeUrl } from "../utils/describe.js";
+import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
 
 /** A backend's configuration after validation, with every default applied. */
@@ -97,7 +97,7 @@ function rejectUnknownKeys(
     if (known.includes(key)) continue;
     const suggestion = hint?.(key) ?? (closest(key, known) ? `did you mean ${closest(key, known)}?` : undefined);
     throw new TypeError(
-      `${PREFIX}${at} has an unknown option ${describe(key)}${suggestion ? `: ${suggestion}` : ""} (known: ${known.join(", ")}).`,
+      `${PREFIX}${at} has an unknown option ${quote(key)}${suggestion ? `: ${suggestion}` : ""} (known: ${known.join(", ")}).`,
     );
   }
 }
@@ -135,7 +135,8 @@ function parseUrl(field: string, value: unknown): URL {
 }
 
 function header(field: string, name: unknown, value: unknown, into: Headers): void {
-  if (typeof name !== "string" || !TOKEN.test(name)) fail(field, describe(name), "a valid header name");
+  if (typeof name !== "string" || !TOKEN.test(name))
+    fail(field, typeof name === "string" ? quote(name) : describe(name), "a valid header name");
   const at = `${field}[${JSON.stringify(name)}]`;
   if (typeof value !== "string" || FORBIDDEN_IN_VALUE.test(value)) {
     fail(at, describeSecret(value), "a string without CR, LF or NUL");
@@ -177,7 +178,7 @@ function resolveBackend(config: unknown, index: number): ResolvedBackend {
     fail(at, describe(config), "an object with a url (a hole in the array counts as undefined)");
   }
   const rawName = read(config, "name", `${at}.name`);
-  if (typeof rawName === "string" && rawName !== "") at += ` (${describe(rawName)})`;
+  if (typeof rawName === "string" && rawName !== "") at += ` (${quote(rawName)})`;
   rejectUnknownKeys(config, BACKEND_KEYS, at, (key) =>
     ["apiKey", "tokenProvider", "models", "apiVersion"].includes(key)
       ? `${key} belongs to the providers' factories (azure(), azureV1(), openai() from "openai-priority-loadbalancer/providers"); for a plain backend, set headers`
@@ -229,7 +230,7 @@ function resolveBackends(value: unknown): ResolvedBackend[] {
   // A for loop, not map(): map skips the holes of a sparse array.
   for (let index = 0; index < length; index++) {
     const backend = resolveBackend(read(value, String(index), `backends[${index}]`), index);
-    if (names.has(backend.name)) fail(`backends[${index}].name`, describe(backend.name), "unique (set name)");
+    if (names.has(backend.name)) fail(`backends[${index}].name`, quote(backend.name), "unique (set name)");
     names.add(backend.name);
     const sum = (tierWeights.get(backend.priority) ?? 0) + backend.weight;
     if (sum === Infinity) {

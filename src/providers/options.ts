@@ -1,7 +1,7 @@
 import { BACKEND_KEYS } from "../core/options.js";
 import type { BackendConfig } from "../types/options.js";
 import { CREDENTIAL_HEADERS, isCredentialHeader } from "../utils/credentials.js";
-import { describe, describeSecret, describeUrl } from "../utils/describe.js";
+import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
 
 /** The API dialects the ready-made adapters speak. */
@@ -72,6 +72,21 @@ export function resolveProvider(
   factory: string,
   options: AzureBackendOptions,
 ): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
+  try {
+    return resolve(factory, options);
+  } catch (error) {
+    if (error instanceof TypeError && error.message.startsWith("openai-priority-loadbalancer: ")) throw error;
+    // From the caller's own objects (a Proxy trap, a getter): still a TypeError, without the foreign message.
+    throw new TypeError(`openai-priority-loadbalancer: ${factory}() options could not be read (a value threw).`, {
+      cause: error,
+    });
+  }
+}
+
+function resolve(
+  factory: string,
+  options: AzureBackendOptions,
+): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
   if (options === null || typeof options !== "object")
     fail(factory, "", "options", describe(options), "an object with a url");
   let apiKey: unknown;
@@ -87,14 +102,14 @@ export function resolveProvider(
       `openai-priority-loadbalancer: ${factory}() options could not be read (a getter or Proxy threw).`,
     );
   }
-  if (typeof backend.name === "string" && backend.name !== "") at = ` backend ${describe(backend.name)}`;
+  if (typeof backend.name === "string" && backend.name !== "") at = ` backend ${quote(backend.name)}`;
   else if (typeof backend.url === "string") at = ` backend ${describeUrl(backend.url)}`;
   for (const key of Object.keys(backend)) {
     if (BACKEND_KEYS.includes(key)) continue;
     const known = [...BACKEND_KEYS, ...PROVIDER_KEYS];
     const suggestion = closest(key, known);
     throw new TypeError(
-      `openai-priority-loadbalancer: ${factory}()${at} has an unknown option ${describe(key)}${suggestion ? `: did you mean ${suggestion}?` : ""} (known: ${known.join(", ")}).`,
+      `openai-priority-loadbalancer: ${factory}()${at} has an unknown option ${quote(key)}${suggestion ? `: did you mean ${suggestion}?` : ""} (known: ${known.join(", ")}).`,
     );
   }
   const has = (key: string): boolean => Object.hasOwn(options, key);

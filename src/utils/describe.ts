@@ -1,13 +1,16 @@
+/** A name (a backend's, an option's) for a message: quoted, long ones cut. Names are not secrets: events show them. */
+export function quote(name: string): string {
+  return name.length > 80 ? `${JSON.stringify(name.slice(0, 80))}… (${name.length} characters)` : JSON.stringify(name);
+}
+
 /**
  * A value as an error message may show it: never by calling its `toString` (which may throw, or print
- * what it holds), objects by kind only, long strings cut. Strings that may hold a secret (header values,
- * keys) must not reach here at all: callers show those by type.
+ * what it holds), objects by kind only. A string where a string does not belong may be a key pasted in the
+ * wrong field: only short ones are shown (keys and tokens are longer).
  */
 export function describe(value: unknown): string {
   if (typeof value === "string") {
-    return value.length > 80
-      ? `${JSON.stringify(value.slice(0, 80))}… (${value.length} characters)`
-      : JSON.stringify(value);
+    return value.length <= 16 ? JSON.stringify(value) : `a string of ${value.length} characters (not shown)`;
   }
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return "an array";
@@ -22,8 +25,9 @@ export function describeSecret(value: unknown): string {
 }
 
 /**
- * A URL as a message may show it: without user, password, query or fragment (which may hold keys);
- * a string that is not a URL is shown only when short and free of `@` (else by length).
+ * A URL as a message may show it: scheme, host and path of an http(s) URL, without user, password, query
+ * or fragment (which may hold keys). Anything else may be a key pasted in the wrong place: only a relative
+ * path (the usual mistake) is shown; otherwise the scheme, or the length.
  */
 export function describeUrl(value: unknown): string {
   if (typeof value !== "string") return describe(value);
@@ -31,10 +35,11 @@ export function describeUrl(value: unknown): string {
   try {
     url = new URL(value);
   } catch {
-    return value.length <= 80 && !/[@?#]/.test(value)
+    return /^\/[\w./-]{0,80}$/.test(value)
       ? JSON.stringify(value)
-      : `a string of ${value.length} characters (not shown)`;
+      : `a string of ${value.length} characters that is not a URL (not shown)`;
   }
+  if (!/^https?:$/.test(url.protocol)) return `a ${JSON.stringify(url.protocol)} URL (the rest not shown)`;
   const hidden = url.username || url.password ? "(credentials hidden)@" : "";
   const rest = url.search || url.hash ? "(query or fragment hidden)" : "";
   return JSON.stringify(`${url.protocol}//${hidden}${url.host}${url.pathname}${rest}`);

@@ -18,7 +18,7 @@ describe("configuration is validated at creation with a TypeError naming the fie
     [
       "a non-http url",
       { backends: [one, { url: "ftp://b.example.com" }] },
-      /backends\[1\]\.url must be an absolute .*, got "ftp:\/\/b\.example\.com\/"/,
+      /backends\[1\]\.url must be an absolute .*, got a "ftp:" URL \(the rest not shown\)/,
     ],
     [
       "credentials in the url, without echoing them",
