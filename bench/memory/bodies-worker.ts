@@ -1,5 +1,5 @@
 // Child process (node --expose-gc): one large request body through one path, printing one JSON line with the
-// peak of heap + external memory above the baseline, sampled every millisecond while the request runs.
+// peak of heap + external memory above the baseline (a string body the caller made counts as 1x), sampled every millisecond while the request runs.
 // BENCH_BODY_SCENARIO: "plain" (fetch straight to the server), "failover" (a balancer whose first backend answers 503),
 // "rewrite" (the same through openai() adapters that rewrite the JSON body's model).
 import { createServer, type Server } from "node:http";
@@ -47,12 +47,22 @@ const used = (): number => {
 
 const failing = await listen(503);
 const serving = await listen(200);
+// As the OpenAI SDK sends it: one JSON string, the prompt making up nearly all of it. Made before the
+// baseline (the caller holds it whatever the balancer does) and counted as the body's own 1x below.
+const jsonBody =
+  scenario === "rewrite"
+    ? JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "a".repeat(SIZE - 100) }] })
+    : undefined;
 for (let i = 0; i < 3; i++) gc();
-const baseline = used();
-let peak = baseline;
-const sampler = setInterval(() => {
+const baseline = used() - (jsonBody === undefined ? 0 : SIZE);
+const rssBaseline = process.memoryUsage.rss() - (jsonBody === undefined ? 0 : SIZE);
+let peak = used();
+let rssPeak = process.memoryUsage.rss();
+const sample = (): void => {
   peak = Math.max(peak, used());
-}, 1);
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+};
+const sampler = setInterval(sample, 1);
 
 let status: number;
 if (scenario === "plain") {
@@ -72,10 +82,7 @@ if (scenario === "plain") {
   status = response.status;
   await response.arrayBuffer();
 } else {
-  // As the OpenAI SDK sends it: one JSON string, the prompt making up nearly all of it.
-  const content = "a".repeat(SIZE - 100);
-  const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content }] });
-  peak = Math.max(peak, used());
+  const body = jsonBody!;
   const lb = createLoadBalancer({
     backends: [
       openai({ url: `${failing.url}/v1`, name: "failing", models: { "gpt-4o": "gpt-4o-a" } }),
@@ -86,10 +93,10 @@ if (scenario === "plain") {
   status = response.status;
   await response.arrayBuffer();
 }
-peak = Math.max(peak, used());
+sample();
 clearInterval(sampler);
 failing.server.close();
 serving.server.close();
 process.stdout.write(
-  `${JSON.stringify({ scenario, status, bodyBytes: SIZE, peakAboveBaselineBytes: peak - baseline })}\n`,
+  `${JSON.stringify({ scenario, status, bodyBytes: SIZE, peakAboveBaselineBytes: peak - baseline, rssPeakAboveBaselineBytes: rssPeak - rssBaseline })}\n`,
 );

@@ -9,6 +9,9 @@ export interface BodyMemoryResult {
   readonly peakMiB: number;
   /** Peak heap + external memory above the baseline over the body's size: 1 is the body itself. */
   readonly peakOverBody: number;
+  /** The same for the resident set size: freed memory not yet returned to the system counts here. */
+  readonly rssPeakMiB: number;
+  readonly rssPeakOverBody: number;
 }
 
 /** Runs memory/bodies-worker.js once per scenario, each in a fresh child with --expose-gc. */
@@ -23,13 +26,20 @@ export async function measureBodies(): Promise<BodyMemoryResult[]> {
       120_000,
     );
     child.stdin?.end();
-    const line = JSON.parse(firstLine) as { status: number; bodyBytes: number; peakAboveBaselineBytes: number };
+    const line = JSON.parse(firstLine) as {
+      status: number;
+      bodyBytes: number;
+      peakAboveBaselineBytes: number;
+      rssPeakAboveBaselineBytes: number;
+    };
     results.push({
       scenario,
       bodyMiB: round(line.bodyBytes / 2 ** 20, 0),
       status: line.status,
       peakMiB: round(line.peakAboveBaselineBytes / 2 ** 20, 1),
       peakOverBody: round(line.peakAboveBaselineBytes / line.bodyBytes, 2),
+      rssPeakMiB: round(line.rssPeakAboveBaselineBytes / 2 ** 20, 1),
+      rssPeakOverBody: round(line.rssPeakAboveBaselineBytes / line.bodyBytes, 2),
     });
   }
   return results;

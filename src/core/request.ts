@@ -15,6 +15,8 @@ export interface PreparedRequest extends AdapterRequest {
    * collection would otherwise cut, leaving the caller's abort unheard.
    */
   readonly held?: readonly Request[];
+  /** The caller sent a stream: its bytes, read once, go to each attempt as a new stream over them (see {@link streamOf}). */
+  readonly streamed?: boolean;
 }
 
 const ORIGIN = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
@@ -96,6 +98,24 @@ export async function readBody(
   return bytes;
 }
 
+const CHUNK = 64 * 1024;
+
+/**
+ * A new stream over bytes already in memory, in views of them: fetch copies a buffer body whole for each
+ * attempt (undici does), a stream it does not. Used only where the caller sent a stream, so the request
+ * goes out as the caller's would have (chunked, without a content-length).
+ */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.byteLength) return controller.close();
+      controller.enqueue(bytes.subarray(offset, offset + CHUNK));
+      offset += CHUNK;
+    },
+  });
+}
+
 // What a Request carries that fetch needs again; `mode` and `referrer` are left to the runtime, `redirect`
 // is always "manual" and `signal` is the one read once (see prepareRequest).
 const REQUEST_FIELDS = [
@@ -128,7 +148,7 @@ export function prepareRequest(
     if (!isStream(base.body)) return prepared;
     return readBody(base.body, signal).then((body) => {
       const { duplex: _duplex, ...rest } = prepared.init as RequestInit & { duplex?: string };
-      return { ...prepared, init: { ...rest, body } };
+      return { ...prepared, init: { ...rest, body }, streamed: true };
     });
   }
   const request = init === undefined ? input : new Request(input, init);

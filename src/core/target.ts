@@ -1,7 +1,7 @@
 import type { AttemptTarget } from "../types/adapter.js";
 import { CREDENTIAL_HEADERS } from "../utils/credentials.js";
 import type { ResolvedBackend } from "./options.js";
-import type { PreparedRequest } from "./request.js";
+import { type PreparedRequest, streamOf } from "./request.js";
 
 /** Whether the backend can take the request: always, unless its adapter says otherwise. */
 export function accepts(backend: ResolvedBackend, request: PreparedRequest): boolean {
@@ -31,16 +31,24 @@ function manualRedirects(target: AttemptTarget): AttemptTarget {
   return target.init.redirect === "manual" ? target : { url: target.url, init: { ...target.init, redirect: "manual" } };
 }
 
+/** What every attempt must carry: manual redirects, and a body the caller streamed as a stream again. */
+function sealed(request: PreparedRequest, target: AttemptTarget): AttemptTarget {
+  const safe = manualRedirects(target);
+  const { body } = safe.init;
+  if (request.streamed !== true || !(body instanceof Uint8Array)) return safe;
+  return { url: safe.url, init: { ...safe.init, body: streamOf(body), duplex: "half" } as RequestInit };
+}
+
 /**
  * Where this backend's attempt goes: without an adapter, the caller's path and query behind the
  * backend's origin and path prefix, the prepared init as it is (it already says `redirect: "manual"`).
  */
 export function targetFor(backend: ResolvedBackend, request: PreparedRequest): AttemptTarget | Promise<AttemptTarget> {
   if (backend.adapter === undefined) {
-    return manualRedirects(withOwnHeaders(backend, { url: backend.base + request.pathAndQuery, init: request.init }));
+    return sealed(request, withOwnHeaders(backend, { url: backend.base + request.pathAndQuery, init: request.init }));
   }
   const target = backend.adapter.target(request, backend.base);
   return target instanceof Promise
-    ? target.then((resolved) => manualRedirects(withOwnHeaders(backend, resolved)))
-    : manualRedirects(withOwnHeaders(backend, target));
+    ? target.then((resolved) => sealed(request, withOwnHeaders(backend, resolved)))
+    : sealed(request, withOwnHeaders(backend, target));
 }
