@@ -1,5 +1,5 @@
 import type { BackendAdapter } from "../types/adapter.js";
-import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
+import type { FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
 import { isCredentialHeader } from "../utils/credentials.js";
 import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
@@ -53,7 +53,7 @@ export const OPTION_KEYS: readonly string[] = [
   "logger",
 ];
 
-/** Every key a {@link BackendConfig} knows; the same rule as {@link OPTION_KEYS}. */
+/** Every key a `BackendConfig` knows; the same rule as {@link OPTION_KEYS}. */
 export const BACKEND_KEYS: readonly string[] = ["url", "priority", "name", "weight", "headers", "adapter"];
 
 /** What `setTimeout` can hold: a longer delay fires at once. */
