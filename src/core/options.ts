@@ -56,6 +56,9 @@ export const OPTION_KEYS: readonly string[] = [
 /** Every key a `BackendConfig` knows; the same rule as {@link OPTION_KEYS}. */
 export const BACKEND_KEYS: readonly string[] = ["url", "priority", "name", "weight", "headers", "adapter"];
 
+/** Options of the providers' factories: on a backend, they mean a factory was not used (or a key was misspelt). */
+const FACTORY_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
+
 /** What `setTimeout` can hold: a longer delay fires at once. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
@@ -179,11 +182,11 @@ function resolveBackend(config: unknown, index: number): ResolvedBackend {
   }
   const rawName = read(config, "name", `${at}.name`);
   if (typeof rawName === "string" && rawName !== "") at += ` (${quote(rawName)})`;
-  rejectUnknownKeys(config, BACKEND_KEYS, at, (key) =>
-    ["apiKey", "tokenProvider", "models", "apiVersion"].includes(key)
-      ? `${key} belongs to the providers' factories (azure(), azureV1(), openai() from "openai-priority-loadbalancer/providers"); for a plain backend, set headers`
-      : undefined,
-  );
+  rejectUnknownKeys(config, BACKEND_KEYS, at, (key) => {
+    const meant = closest(key, FACTORY_KEYS);
+    if (meant === undefined) return undefined;
+    return `${key === meant ? "" : `did you mean ${meant}? `}${meant} belongs to the providers' factories (azure(), azureV1(), openai() from "openai-priority-loadbalancer/providers"), which take it out of the backend's fields; for a plain backend, set headers`;
+  });
   const rawUrl = read(config, "url", `${at}.url`);
   const url = parseUrl(`${at}.url`, rawUrl);
   const path = url.pathname.replace(/\/+$/, "");

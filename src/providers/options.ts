@@ -1,8 +1,5 @@
-import { BACKEND_KEYS } from "../core/options.js";
 import type { BackendConfig } from "../types/options.js";
-import { CREDENTIAL_HEADERS, isCredentialHeader } from "../utils/credentials.js";
-import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
-import { closest } from "../utils/suggest.js";
+import { backendLabel, hasCredentialHeader, shown, shownSecret } from "./describe.js";
 
 /** The API dialects the ready-made adapters speak. */
 export type ProviderKind = "azure" | "azure-v1" | "openai";
@@ -42,25 +39,8 @@ export interface ResolvedProvider {
   readonly apiVersion: string | undefined;
 }
 
-/** Every key the factories know beyond a {@link BackendConfig}'s. */
-const PROVIDER_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
-
 function fail(factory: string, at: string, field: string, shown: string, expected: string): never {
   throw new TypeError(`openai-priority-loadbalancer: ${factory}()${at} ${field} must be ${expected}, got ${shown}.`);
-}
-
-/** Whether `headers` (as given, not yet validated) set an `api-key` or `authorization`; never throws. */
-function headersHaveCredential(headers: unknown): boolean {
-  try {
-    if (headers instanceof Headers) return CREDENTIAL_HEADERS.some((name) => headers.has(name));
-    if (headers === null || typeof headers !== "object") return false;
-    const names = Array.isArray(headers)
-      ? headers.map((pair) => (Array.isArray(pair) ? pair[0] : ""))
-      : Object.keys(headers);
-    return names.some((name) => typeof name === "string" && isCredentialHeader(name));
-  } catch {
-    return false; // createLoadBalancer reports unreadable headers
-  }
 }
 
 /**
@@ -88,13 +68,12 @@ function resolve(
   options: AzureBackendOptions,
 ): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
   if (options === null || typeof options !== "object")
-    fail(factory, "", "options", describe(options), "an object with a url");
+    fail(factory, "", "options", shown(options), "an object with a url");
   let apiKey: unknown;
   let tokenProvider: unknown;
   let models: unknown;
   let apiVersion: unknown;
   let backend: Record<string, unknown>;
-  let at = "";
   try {
     ({ apiKey, tokenProvider, models, apiVersion, ...backend } = options as unknown as Record<string, unknown>);
   } catch {
@@ -102,28 +81,20 @@ function resolve(
       `openai-priority-loadbalancer: ${factory}() options could not be read (a getter or Proxy threw).`,
     );
   }
-  if (typeof backend.name === "string" && backend.name !== "") at = ` backend ${quote(backend.name)}`;
-  else if (typeof backend.url === "string") at = ` backend ${describeUrl(backend.url)}`;
-  for (const key of Object.keys(backend)) {
-    if (BACKEND_KEYS.includes(key)) continue;
-    const known = [...BACKEND_KEYS, ...PROVIDER_KEYS];
-    const suggestion = closest(key, known);
-    throw new TypeError(
-      `openai-priority-loadbalancer: ${factory}()${at} has an unknown option ${quote(key)}${suggestion ? `: did you mean ${suggestion}?` : ""} (known: ${known.join(", ")}).`,
-    );
-  }
+  // Unknown keys are left in the backend's fields: createLoadBalancer rejects them, with a suggestion.
+  const at = backendLabel(backend.name, backend.url);
   const has = (key: string): boolean => Object.hasOwn(options, key);
   if (has("apiKey") && (typeof apiKey !== "string" || apiKey.trim() === "")) {
     fail(
       factory,
       at,
       "apiKey",
-      describeSecret(apiKey),
+      shownSecret(apiKey),
       "a non-empty string when present (is its environment variable set?)",
     );
   }
   if (has("tokenProvider") && typeof tokenProvider !== "function") {
-    fail(factory, at, "tokenProvider", describeSecret(tokenProvider), "a function when present");
+    fail(factory, at, "tokenProvider", shownSecret(tokenProvider), "a function when present");
   }
   if (apiKey !== undefined && tokenProvider !== undefined) {
     fail(
@@ -134,7 +105,7 @@ function resolve(
       "left out when tokenProvider is set (one credential per backend)",
     );
   }
-  if ((apiKey !== undefined || tokenProvider !== undefined) && headersHaveCredential(backend.headers)) {
+  if ((apiKey !== undefined || tokenProvider !== undefined) && hasCredentialHeader(backend.headers)) {
     fail(
       factory,
       at,
@@ -144,17 +115,17 @@ function resolve(
     );
   }
   if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === "")) {
-    fail(factory, at, "apiVersion", describe(apiVersion), "a non-empty string");
+    fail(factory, at, "apiVersion", shown(apiVersion), "a non-empty string");
   }
   let map: Map<string, string> | undefined;
   if (models !== undefined) {
     if (models === null || typeof models !== "object" || Array.isArray(models)) {
-      fail(factory, at, "models", describe(models), "an object mapping model names to deployment or model names");
+      fail(factory, at, "models", shown(models), "an object mapping model names to deployment or model names");
     }
     map = new Map(Object.entries(models));
     for (const [model, target] of map) {
       if (typeof target !== "string" || target === "") {
-        fail(factory, at, `models[${JSON.stringify(model)}]`, describe(target), "a non-empty string");
+        fail(factory, at, `models[${JSON.stringify(model)}]`, shown(target), "a non-empty string");
       }
     }
   }

@@ -288,8 +288,10 @@ describe("per-backend credentials", () => {
     expect(() => azure({ url: "https://a.example.com", apiVersion: "" })).toThrow(
       /azure\(\) backend .* apiVersion must be a non-empty string/,
     );
-    expect(() => azure({ url: "https://a.example.com", apiVerison: "v" } as never)).toThrow(
-      /azure\(\) backend .* has an unknown option "apiVerison": did you mean apiVersion\?/,
+    expect(() =>
+      createLoadBalancer({ backends: [azure({ url: "https://a.example.com", apiVerison: "v" } as never)] }),
+    ).toThrow(
+      /backends\[0\] has an unknown option "apiVerison": did you mean apiVersion\? apiVersion belongs to the providers' factories/,
     );
     // The backend's own fields are still validated by createLoadBalancer.
     expect(() => createLoadBalancer({ backends: [azure({ url: "https://a.example.com", weight: 0 })] })).toThrow(
