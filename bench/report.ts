@@ -1,5 +1,6 @@
 import type { CapacitySummary } from "./capacity/suite.js";
 import { printTable } from "./lib/table.js";
+import type { BodyMemoryResult } from "./memory/bodies.js";
 import type { MemoryResult } from "./memory/run.js";
 import type { LoopbackResult } from "./overhead/loopback.js";
 import type { StubOverheadResult } from "./overhead/stub.js";
@@ -109,12 +110,22 @@ export function printMemory(result: MemoryResult): void {
   );
 }
 
+/** Prints the peak memory of one large request body per path. */
+export function printBodies(results: readonly BodyMemoryResult[]): void {
+  printTable(
+    "4. Peak memory of one large request body (child process, heap + external above the baseline)",
+    ["path", "body MiB", "status", "peak MiB", "peak / body", "rss peak MiB", "rss peak / body"],
+    results.map((r) => [r.scenario, r.bodyMiB, r.status, r.peakMiB, r.peakOverBody, r.rssPeakMiB, r.rssPeakOverBody]),
+  );
+}
+
 /** The benchmark targets (docs/benchmarks.md), each met or missed, from the figures. */
 export function targets(figures: {
   stub?: readonly StubOverheadResult[];
   loopback?: LoopbackResult;
   capacity?: readonly CapacitySummary[];
   memory?: MemoryResult;
+  bodies?: readonly BodyMemoryResult[];
 }): Record<string, string> {
   const out: Record<string, string> = {};
   const ten = figures.stub?.find((r) => r.backends === 10 && !r.listeners && !r.attemptTimeout);
@@ -142,6 +153,10 @@ export function targets(figures: {
       `${yesNo(m.exitedByItself && m.abortListenersLeft === 0)} (${m.exitAfterMs} ms, ${m.abortListenersLeft} listeners)`;
     out["memory: per-request and snapshot cost flat (1M/50k <= 1.25)"] =
       `${yesNo(m.requestCostRatio <= 1.25 && m.snapshotCostRatio <= 1.25)} (${m.requestCostRatio}, ${m.snapshotCostRatio})`;
+  }
+  for (const body of figures.bodies?.filter((r) => r.scenario !== "plain") ?? []) {
+    out[`memory: a ${body.bodyMiB} MB body (${body.scenario}) peaks at <= 3x its size`] =
+      `${yesNo(body.peakOverBody <= 3)} (${body.peakOverBody}x)`;
   }
   return out;
 }

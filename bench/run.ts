@@ -5,13 +5,14 @@ import { dirname, relative } from "node:path";
 import { measureCapacity } from "./capacity/suite.js";
 import { machineInfo } from "./lib/machine.js";
 import { RESULTS_FILE, repositoryRoot } from "./lib/paths.js";
+import { measureBodies } from "./memory/bodies.js";
 import { measureMemory } from "./memory/run.js";
 import { measureLoopback } from "./overhead/loopback.js";
 import { measureStubOverhead } from "./overhead/stub.js";
-import { printCapacity, printLoopback, printMemory, printStub, printTargets, targets } from "./report.js";
+import { printBodies, printCapacity, printLoopback, printMemory, printStub, printTargets, targets } from "./report.js";
 
-// BENCH_ONLY=stub,loopback,capacity,memory runs a subset; BENCH_QUICK=1 shrinks every section (a smoke run).
-const only = new Set((process.env.BENCH_ONLY ?? "stub,loopback,capacity,memory").split(","));
+// BENCH_ONLY=stub,loopback,capacity,memory,bodies runs a subset; BENCH_QUICK=1 shrinks every section (a smoke run).
+const only = new Set((process.env.BENCH_ONLY ?? "stub,loopback,capacity,memory,bodies").split(","));
 const quick = process.env.BENCH_QUICK === "1";
 const started = Date.now();
 const machine = machineInfo();
@@ -35,8 +36,10 @@ const capacity = only.has("capacity") ? await measureCapacity(quick ? 1 : 3) : u
 if (capacity) printCapacity(capacity.summaries);
 const memory = only.has("memory") ? await measureMemory() : undefined;
 if (memory) printMemory(memory);
+const bodies = only.has("bodies") ? await measureBodies() : undefined;
+if (bodies) printBodies(bodies);
 
-const met = targets({ stub, loopback, capacity: capacity?.summaries, memory });
+const met = targets({ stub, loopback, capacity: capacity?.summaries, memory, bodies });
 printTargets(met);
 const results = {
   command: "npm run bench",
@@ -49,8 +52,9 @@ const results = {
   overhead: { stub, loopback },
   capacity,
   memory,
+  bodies,
 };
-if (!quick && only.size === 4) {
+if (!quick && only.size === 5) {
   await mkdir(dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nEvery figure: ${relative(repositoryRoot(), RESULTS_FILE)} (${results.durationSeconds} s)`);

@@ -251,8 +251,7 @@ export async function balancedFetch(
       ended(call, backend, deployment, now, "aborted");
       throw signal.reason;
     }
-    const reason =
-      response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response.status);
+    const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
     if (response === undefined || reason !== undefined) {
       if (response !== undefined) discard(response);
       ended(call, backend, deployment, now, "failure", response?.status, reason);

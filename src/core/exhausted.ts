@@ -26,8 +26,12 @@ export function exhaustedResponse(retryAfterMs: number, backendCount: number): R
 
 /**
  * The answer when no backend accepts the request at all (no adapter serves its model or its API
- * shape): a 404, as the service itself answers an unknown model.
+ * shape): a 404, as the service itself answers an unknown model, naming the model when it is known.
  */
-export function unservableResponse(): Response {
-  return errorResponse(404, "No backend serves this model or API shape.", "invalid_request_error", "model_not_found");
+export function unservableResponse(model?: string): Response {
+  const message =
+    model === undefined
+      ? "No backend serves this request's model or API shape: check the backends' models maps and URLs."
+      : `No backend serves the model ${JSON.stringify(model)}: add it to a backend's models map (or leave a backend without one, to serve every model).`;
+  return errorResponse(404, message, "invalid_request_error", "model_not_found");
 }

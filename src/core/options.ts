@@ -1,11 +1,14 @@
 import type { BackendAdapter } from "../types/adapter.js";
 import type { SharedState } from "../types/shared.js";
-import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
+import type { FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
+import { isCredentialHeader } from "../utils/credentials.js";
+import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
+import { closest } from "../utils/suggest.js";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {
   readonly name: string;
-  /** As configured, for events and snapshots. */
+  /** As configured, for events and snapshots (credentials, query and fragment are rejected, so it holds no secret). */
   readonly url: string;
   /** Origin plus path prefix without a trailing slash: the request's path and query are appended. */
   readonly base: string;
@@ -13,6 +16,8 @@ export interface ResolvedBackend {
   readonly weight: number;
   /** `undefined` when the backend sets no headers, so the caller's headers pass through untouched. */
   readonly headers: Headers | undefined;
+  /** `headers` hold an `api-key` or `authorization`: the caller's credentials are removed before they are set. */
+  readonly ownCredential: boolean;
   readonly adapter: BackendAdapter | undefined;
 }
 
@@ -36,17 +41,76 @@ export interface ResolvedOptions {
   readonly logger: Logger | undefined;
 }
 
-const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
+/**
+ * Every option {@link LoadBalancerOptions} knows. Add a new option here (and read it in
+ * `resolveOptions`): any other key is rejected, with the closest of these as a suggestion.
+ */
+export const OPTION_KEYS: readonly string[] = [
+  "backends",
+  "defaultCooldownMs",
+  "maxCooldownMs",
+  "selection",
+  "failureThreshold",
+  "attemptTimeoutMs",
+  "maxWaitMs",
+  "fetch",
+  "now",
+  "random",
+  "logger",
+  "maxAttempts",
+  "shared",
+];
 
-function fail(field: string, value: unknown, expected: string): never {
-  // Objects are named by type only: String() of one may throw, and its contents may hold secrets.
-  const shown =
-    typeof value === "string"
-      ? JSON.stringify(value)
-      : value !== null && typeof value === "object"
-        ? typeof value
-        : String(value);
-  throw new TypeError(`openai-priority-loadbalancer: ${field} must be ${expected}, got ${shown}.`);
+/** Every key a `BackendConfig` knows; the same rule as {@link OPTION_KEYS}. */
+export const BACKEND_KEYS: readonly string[] = ["url", "priority", "name", "weight", "headers", "adapter"];
+
+/** Options of the providers' factories: on a backend, they mean a factory was not used (or a key was misspelt). */
+const FACTORY_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
+
+/** What `setTimeout` can hold: a longer delay fires at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+const PREFIX = "openai-priority-loadbalancer: ";
+const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FORBIDDEN_IN_VALUE = /[\r\n\0]/;
+
+/** Throws the TypeError every invalid input gets: the field, what it must be, and the value as it may be shown. */
+function fail(field: string, shown: string, expected: string): never {
+  throw new TypeError(`${PREFIX}${field} must be ${expected}, got ${shown}.`);
+}
+
+type Bag = Record<string, unknown>;
+
+/** A property, read once: a getter or Proxy trap that throws is reported as the field's fault. */
+function read(source: object, key: string, field: string): unknown {
+  try {
+    return (source as Bag)[key];
+  } catch {
+    throw new TypeError(`${PREFIX}${field} could not be read (a getter or Proxy threw).`);
+  }
+}
+
+/** Rejects keys not in `known`, with the closest known one as a suggestion. */
+function rejectUnknownKeys(
+  source: object,
+  known: readonly string[],
+  at: string,
+  hint?: (key: string) => string | undefined,
+): void {
+  let keys: string[];
+  try {
+    keys = Object.keys(source);
+  } catch {
+    throw new TypeError(`${PREFIX}${at} could not be read (a Proxy threw).`);
+  }
+  for (const key of keys) {
+    if (known.includes(key)) continue;
+    const suggestion = hint?.(key) ?? (closest(key, known) ? `did you mean ${closest(key, known)}?` : undefined);
+    throw new TypeError(
+      `${PREFIX}${at} has an unknown option ${quote(key)}${suggestion ? `: ${suggestion}` : ""} (known: ${known.join(", ")}).`,
+    );
+  }
 }
 
 function duration(field: string, value: unknown, fallback: number): number;
@@ -54,45 +118,159 @@ function duration(field: string, value: unknown, fallback: undefined): number | 
 function duration(field: string, value: unknown, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
-    fail(field, value, "a number of milliseconds >= 0");
+    fail(field, describe(value), "a number of milliseconds >= 0");
+  }
+  if (value > MAX_DURATION_MS) {
+    fail(field, describe(value), `at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a timer can wait)`);
   }
   return value;
 }
 
-function resolveBackend(config: BackendConfig, index: number): ResolvedBackend {
-  const at = `backends[${index}]`;
-  if (config === null || typeof config !== "object") fail(at, config, "an object");
+// Credentials belong in headers, and a query or fragment would be lost when the request's path is appended.
+const URL_RULE = "an absolute http(s) URL without credentials, query or fragment (send keys with headers)";
+
+function parseUrl(field: string, value: unknown): URL {
+  // Not `new URL(value)` on anything but a string: it would call the value's toString, which may throw.
   let url: URL | undefined;
-  try {
-    url = new URL(config.url);
-  } catch {
-    // Not a URL at all: reported below with the other URL faults.
-  }
-  // Credentials belong in headers, and a query or fragment would be lost when the request's path is appended.
-  if (!/^https?:$/.test(url?.protocol ?? "") || url!.username || url!.password || url!.search || url!.hash) {
-    fail(`${at}.url`, config.url, "an absolute http(s) URL without credentials, query or fragment");
-  }
-  const path = url!.pathname.replace(/\/+$/, "");
-  const priority = config.priority ?? 1;
-  if (!Number.isSafeInteger(priority)) fail(`${at}.priority`, priority, "an integer");
-  const weight = config.weight ?? 1;
-  if (typeof weight !== "number" || !(weight > 0) || weight === Infinity)
-    fail(`${at}.weight`, weight, "a finite number > 0");
-  const name = config.name ?? url!.host + path;
-  if (typeof name !== "string" || name === "") fail(`${at}.name`, name, "a non-empty string");
-  let headers: Headers | undefined;
-  if (config.headers !== undefined) {
+  if (typeof value === "string") {
     try {
-      headers = new Headers(config.headers);
-    } catch (error) {
-      fail(`${at}.headers`, config.headers, `valid headers (${(error as Error).message})`);
+      url = new URL(value);
+    } catch {
+      // Reported below with the other URL faults.
     }
   }
-  const { adapter } = config;
-  if (adapter !== undefined && (typeof adapter?.target !== "function" || typeof adapter.accepts !== "function")) {
-    fail(`${at}.adapter`, adapter, "a BackendAdapter");
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+    fail(field, describeUrl(value), URL_RULE);
   }
-  return { name, url: config.url, base: url!.origin + path, priority, weight, headers, adapter };
+  return url;
+}
+
+function header(field: string, name: unknown, value: unknown, into: Headers): void {
+  if (typeof name !== "string" || !TOKEN.test(name))
+    fail(field, typeof name === "string" ? quote(name) : describe(name), "a valid header name");
+  const at = `${field}[${JSON.stringify(name)}]`;
+  if (typeof value !== "string" || FORBIDDEN_IN_VALUE.test(value)) {
+    fail(at, describeSecret(value), "a string without CR, LF or NUL");
+  }
+  // `api-key: process.env.MISSING` would otherwise send "undefined" or nothing, and the caller's key with it.
+  if (isCredentialHeader(name) && value.trim() === "") fail(at, describeSecret(value), "a non-empty credential");
+  into.append(name, value);
+}
+
+/** A backend's headers: a Headers, a plain object or a list of pairs; values are never shown in errors. */
+function resolveHeaders(field: string, value: unknown): Headers | undefined {
+  if (value === undefined) return undefined;
+  const headers = new Headers();
+  if (value instanceof Headers) {
+    for (const [name, text] of value) header(field, name, text, headers);
+  } else if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const pair = read(value, String(index), `${field}[${index}]`);
+      if (!Array.isArray(pair) || pair.length !== 2) fail(`${field}[${index}]`, describe(pair), "a [name, value] pair");
+      header(field, pair[0], pair[1], headers);
+    }
+  } else if (value !== null && typeof value === "object") {
+    let names: string[];
+    try {
+      names = Object.keys(value);
+    } catch {
+      throw new TypeError(`${PREFIX}${field} could not be read (a Proxy threw).`);
+    }
+    for (const name of names) header(field, name, read(value, name, `${field}[${JSON.stringify(name)}]`), headers);
+  } else {
+    fail(field, describe(value), "a Headers or an object of header names to string values");
+  }
+  return headers;
+}
+
+function resolveBackend(config: unknown, index: number): ResolvedBackend {
+  let at = `backends[${index}]`;
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    fail(at, describe(config), "an object with a url (a hole in the array counts as undefined)");
+  }
+  const rawName = read(config, "name", `${at}.name`);
+  if (typeof rawName === "string" && rawName !== "") at += ` (${quote(rawName)})`;
+  rejectUnknownKeys(config, BACKEND_KEYS, at, (key) => {
+    const meant = closest(key, FACTORY_KEYS);
+    if (meant === undefined) return undefined;
+    return `${key === meant ? "" : `did you mean ${meant}? `}${meant} belongs to the providers' factories (azure(), azureV1(), openai() from "openai-priority-loadbalancer/providers"), which take it out of the backend's fields; for a plain backend, set headers`;
+  });
+  const rawUrl = read(config, "url", `${at}.url`);
+  const url = parseUrl(`${at}.url`, rawUrl);
+  const path = url.pathname.replace(/\/+$/, "");
+  const priority = read(config, "priority", `${at}.priority`) ?? 1;
+  if (!Number.isSafeInteger(priority)) fail(`${at}.priority`, describe(priority), "an integer (lower is tried first)");
+  const weight = read(config, "weight", `${at}.weight`) ?? 1;
+  if (typeof weight !== "number" || !(weight > 0) || weight === Infinity) {
+    fail(`${at}.weight`, describe(weight), "a finite number > 0");
+  }
+  const name = rawName ?? url.host + path;
+  if (typeof name !== "string" || name === "") fail(`${at}.name`, describe(name), "a non-empty string");
+  const headers = resolveHeaders(`${at}.headers`, read(config, "headers", `${at}.headers`));
+  let ownCredential = false;
+  if (headers !== undefined) for (const [key] of headers) ownCredential ||= isCredentialHeader(key);
+  const adapter = read(config, "adapter", `${at}.adapter`);
+  if (adapter !== undefined) {
+    const valid =
+      adapter !== null &&
+      typeof adapter === "object" &&
+      typeof read(adapter, "target", `${at}.adapter.target`) === "function" &&
+      typeof read(adapter, "accepts", `${at}.adapter.accepts`) === "function";
+    if (!valid) fail(`${at}.adapter`, describe(adapter), "a BackendAdapter (with accepts() and target())");
+  }
+  return {
+    name,
+    url: rawUrl as string,
+    base: url.origin + path,
+    priority: priority as number,
+    weight,
+    headers,
+    ownCredential,
+    adapter: adapter as BackendAdapter | undefined,
+  };
+}
+
+function resolveBackends(value: unknown): ResolvedBackend[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    fail("backends", describe(value), "a non-empty array of backends ({ url, priority?, weight?, headers? })");
+  }
+  const length = read(value, "length", "backends.length") as number;
+  const resolved: ResolvedBackend[] = [];
+  const names = new Set<string>();
+  const tierWeights = new Map<number, number>();
+  // A for loop, not map(): map skips the holes of a sparse array.
+  for (let index = 0; index < length; index++) {
+    const backend = resolveBackend(read(value, String(index), `backends[${index}]`), index);
+    if (names.has(backend.name)) fail(`backends[${index}].name`, quote(backend.name), "unique (set name)");
+    names.add(backend.name);
+    const sum = (tierWeights.get(backend.priority) ?? 0) + backend.weight;
+    if (sum === Infinity) {
+      fail(
+        `backends[${index}].weight`,
+        describe(backend.weight),
+        `small enough that priority ${backend.priority}'s weights add up to a finite number`,
+      );
+    }
+    tierWeights.set(backend.priority, sum);
+    resolved.push(backend);
+  }
+  return resolved;
+}
+
+function optionalFunction<T>(options: object, field: string): T | undefined {
+  const value = read(options, field, field);
+  if (value !== undefined && typeof value !== "function") fail(field, describe(value), "a function");
+  return value as T | undefined;
+}
+
+function resolveLogger(value: unknown): Logger | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object") fail("logger", describe(value), "an object like console");
+  for (const level of ["debug", "info", "warn", "error"]) {
+    const method = read(value, level, `logger.${level}`);
+    if (method !== undefined && typeof method !== "function") fail(`logger.${level}`, describe(method), "a function");
+  }
+  return value as Logger;
 }
 
 /**
@@ -104,48 +282,78 @@ function monotonicEpochClock(): () => number {
   return () => origin + performance.now();
 }
 
-/** Validates the options and applies the defaults; throws a TypeError naming the field at fault. */
-export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
-  if (options === null || typeof options !== "object") fail("options", options, "an object");
-  const { backends } = options;
-  if (!Array.isArray(backends) || backends.length === 0) fail("backends", backends, "a non-empty array");
-  const resolved = backends.map(resolveBackend);
-  const names = new Set<string>();
-  for (const [index, backend] of resolved.entries()) {
-    if (names.has(backend.name)) fail(`backends[${index}].name`, backend.name, "unique");
-    names.add(backend.name);
+function resolve(options: LoadBalancerOptions): ResolvedOptions {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    fail("options", describe(options), "an object with backends");
   }
-  const defaultCooldownMs = duration("defaultCooldownMs", options.defaultCooldownMs, 10_000);
-  const maxCooldownMs = duration("maxCooldownMs", options.maxCooldownMs, Math.max(300_000, defaultCooldownMs));
-  const selection = options.selection ?? "random";
-  if (!STRATEGIES.includes(selection)) fail("selection", selection, `one of ${STRATEGIES.join(", ")}`);
-  const failureThreshold = options.failureThreshold ?? 3;
-  if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1)
-    fail("failureThreshold", failureThreshold, "an integer >= 1");
-  const attemptTimeoutMs = duration("attemptTimeoutMs", options.attemptTimeoutMs, undefined);
-  if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", 0, "> 0");
-  for (const field of ["fetch", "now", "random"] as const) {
-    if (options[field] !== undefined && typeof options[field] !== "function") fail(field, options[field], "a function");
+  rejectUnknownKeys(options, OPTION_KEYS, "options");
+  const backends = resolveBackends(read(options, "backends", "backends"));
+  const rawDefault = read(options, "defaultCooldownMs", "defaultCooldownMs");
+  const rawMax = read(options, "maxCooldownMs", "maxCooldownMs");
+  const maxCooldownMs = duration(
+    "maxCooldownMs",
+    rawMax,
+    Math.max(300_000, duration("defaultCooldownMs", rawDefault, 0)),
+  );
+  const defaultCooldownMs = duration("defaultCooldownMs", rawDefault, Math.min(10_000, maxCooldownMs));
+  if (maxCooldownMs < defaultCooldownMs) {
+    fail("maxCooldownMs", describe(maxCooldownMs), `at least defaultCooldownMs (${defaultCooldownMs})`);
   }
-  const maxAttempts = options.maxAttempts ?? Math.max(10, 2 * resolved.length);
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) fail("maxAttempts", maxAttempts, "an integer >= 1");
-  const { shared } = options;
-  if (shared !== undefined && typeof shared?.connect !== "function") fail("shared", shared, "a SharedState");
+  const selection = read(options, "selection", "selection") ?? "random";
+  if (!STRATEGIES.includes(selection as SelectionStrategy)) {
+    fail("selection", describe(selection), `one of ${STRATEGIES.join(", ")}`);
+  }
+  const failureThreshold = read(options, "failureThreshold", "failureThreshold") ?? 3;
+  if (!Number.isSafeInteger(failureThreshold) || (failureThreshold as number) < 1) {
+    fail("failureThreshold", describe(failureThreshold), "an integer >= 1");
+  }
+  const attemptTimeoutMs = duration(
+    "attemptTimeoutMs",
+    read(options, "attemptTimeoutMs", "attemptTimeoutMs"),
+    undefined,
+  );
+  if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", "0", "> 0 (leave it out for no limit)");
+  const fetch = optionalFunction<FetchFunction>(options, "fetch");
+  // Every backend once, and once more after a wait: bounds the fan-out of one request.
+  const maxAttempts = read(options, "maxAttempts", "maxAttempts") ?? Math.max(10, 2 * backends.length);
+  if (!Number.isSafeInteger(maxAttempts) || (maxAttempts as number) < 1) {
+    fail("maxAttempts", describe(maxAttempts), "an integer >= 1");
+  }
+  const shared = read(options, "shared", "shared") as SharedState | undefined;
+  if (shared !== undefined && typeof (shared as { connect?: unknown } | null)?.connect !== "function") {
+    fail("shared", describe(shared), "a SharedState (redisState() or broadcastChannelState())");
+  }
+  const now = optionalFunction<() => number>(options, "now");
   return {
-    backends: resolved,
+    backends,
     defaultCooldownMs,
     maxCooldownMs,
-    selection,
-    failureThreshold,
+    selection: selection as SelectionStrategy,
+    failureThreshold: failureThreshold as number,
     attemptTimeoutMs,
-    maxWaitMs: duration("maxWaitMs", options.maxWaitMs, 0),
+    maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs", "maxWaitMs"), 0),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    now: options.now ?? monotonicEpochClock(),
-    wallNow: options.now ?? Date.now,
-    maxAttempts,
+    fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    now: now ?? monotonicEpochClock(),
+    wallNow: now ?? Date.now,
+    maxAttempts: maxAttempts as number,
     shared,
-    random: options.random ?? Math.random,
-    logger: options.logger,
+    random: optionalFunction<() => number>(options, "random") ?? Math.random,
+    logger: resolveLogger(read(options, "logger", "logger")),
   };
+}
+
+/**
+ * Validates the options and applies the defaults.
+ * @throws {TypeError} for every invalid input, naming the field, the backend and the value (never a secret).
+ */
+export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
+  try {
+    return resolve(options);
+  } catch (error) {
+    if (error instanceof TypeError && error.message.startsWith(PREFIX)) throw error;
+    // Anything else came from the caller's own objects (a Symbol.toPrimitive, an iterator): still a TypeError,
+    // without the foreign message, which may print what it holds.
+    throw new TypeError(`${PREFIX}options could not be read (one of their values threw).`, { cause: error });
+  }
 }

@@ -7,8 +7,16 @@ export interface PreparedRequest extends AdapterRequest {
   readonly method: string;
   /** The caller's signal, if any. */
   readonly signal: AbortSignal | undefined;
-  /** The init every attempt starts from: the caller's, with a body that can be sent again. */
+  /** The init every attempt starts from: the caller's, with a body that can be sent again, and `redirect: "manual"`. */
   readonly init: RequestInit;
+  /**
+   * The caller's `Request` (and the one made from it with the init), held for as long as the request runs:
+   * undici links a Request's signal to the signal it was made with by a weak reference, which a garbage
+   * collection would otherwise cut, leaving the caller's abort unheard.
+   */
+  readonly held?: readonly Request[];
+  /** The caller sent a stream: its bytes, read once, go to each attempt as a new stream over them (see {@link streamOf}). */
+  readonly streamed?: boolean;
 }
 
 const ORIGIN = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
@@ -37,18 +45,82 @@ export function pathAndQueryOf(url: string): string {
 const isStream = (body: unknown): body is ReadableStream =>
   typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
 
-async function withBufferedBody(init: RequestInit): Promise<RequestInit> {
-  const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
-  const { duplex: _duplex, ...rest } = init as RequestInit & { duplex?: string };
-  return { ...rest, body: bytes };
+/** Rejects with the signal's reason when it aborts; `stop` removes the listener. */
+function whenAborted(signal: AbortSignal): { promise: Promise<never>; stop: () => void } {
+  let stop = (): void => {};
+  const promise = new Promise<never>((_, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    stop = () => signal.removeEventListener("abort", onAbort);
+  });
+  promise.catch(() => {}); // raced below; never an unhandled rejection of its own
+  return { promise, stop };
 }
 
-// What a Request carries that fetch needs again; `mode` and `referrer` are left to the runtime.
+/**
+ * Reads a body stream into one buffer: the chunks are kept as they come and copied once into a buffer of
+ * their total size (one chunk is used as it is), so the peak is twice the body, briefly, and then once.
+ * Every read races the caller's signal: a stream that never ends must not outlive the caller's abort.
+ */
+export async function readBody(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  signal?.throwIfAborted();
+  const reader = stream.getReader();
+  const abort = signal === undefined ? undefined : whenAborted(signal);
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const read = reader.read();
+      const { done, value } = await (abort === undefined ? read : Promise.race([read, abort.promise]));
+      if (done) break;
+      if (!(value instanceof Uint8Array)) {
+        throw new TypeError("openai-priority-loadbalancer: a request body stream must yield Uint8Array chunks.");
+      }
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } catch (error) {
+    reader.cancel(error).catch(() => {});
+    throw error;
+  } finally {
+    abort?.stop();
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks.splice(0)) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * A new stream over bytes already in memory, in views of them: fetch copies a buffer body whole for each
+ * attempt (undici does), a stream it does not. Used only where the caller sent a stream, so the request
+ * goes out as the caller's would have (chunked, without a content-length).
+ */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.byteLength) return controller.close();
+      controller.enqueue(bytes.subarray(offset, offset + CHUNK));
+      offset += CHUNK;
+    },
+  });
+}
+
+// What a Request carries that fetch needs again; `mode` and `referrer` are left to the runtime, `redirect`
+// is always "manual" and `signal` is the one read once (see prepareRequest).
 const REQUEST_FIELDS = [
   "method",
   "headers",
-  "signal",
-  "redirect",
   "credentials",
   "cache",
   "integrity",
@@ -56,15 +128,9 @@ const REQUEST_FIELDS = [
   "referrerPolicy",
 ] as const;
 
-function fromRequest(request: Request): RequestInit {
-  const init: Record<string, unknown> = {};
-  for (const field of REQUEST_FIELDS) init[field] = request[field];
-  return init as RequestInit;
-}
-
 /**
- * Reads the caller's arguments once. With a URL string and an init (what the OpenAI SDK passes)
- * nothing is copied and no Request is built; a Request input is read, its body into memory.
+ * Reads the caller's arguments once. With a URL string and an init (what the OpenAI SDK passes) the init is
+ * copied shallowly, once; a Request input is read, its body into memory.
  */
 export function prepareRequest(
   input: string | URL | Request,
@@ -72,22 +138,31 @@ export function prepareRequest(
 ): PreparedRequest | Promise<PreparedRequest> {
   if (typeof input === "string" || input instanceof URL) {
     const base = init ?? {};
+    const signal = base.signal ?? undefined;
     const prepared: PreparedRequest = {
       pathAndQuery: pathAndQueryOf(typeof input === "string" ? input : input.href),
       method: base.method?.toUpperCase() ?? "GET",
-      signal: base.signal ?? undefined,
-      init: base,
+      signal,
+      init: { ...base, redirect: "manual" },
     };
     if (!isStream(base.body)) return prepared;
-    return withBufferedBody(base).then((buffered) => ({ ...prepared, init: buffered }));
+    return readBody(base.body, signal).then((body) => {
+      const { duplex: _duplex, ...rest } = prepared.init as RequestInit & { duplex?: string };
+      return { ...prepared, init: { ...rest, body }, streamed: true };
+    });
   }
   const request = init === undefined ? input : new Request(input, init);
+  // The caller's own signal when there is one, not the Request's copy, which is linked to it weakly.
+  const signal = init?.signal ?? input.signal;
+  const fields: Record<string, unknown> = { redirect: "manual", signal };
+  for (const field of REQUEST_FIELDS) fields[field] = request[field];
   const prepared: PreparedRequest = {
     pathAndQuery: pathAndQueryOf(request.url),
     method: request.method,
-    signal: request.signal,
-    init: fromRequest(request),
+    signal,
+    init: fields as RequestInit,
+    held: [input, request],
   };
   if (request.body === null) return prepared;
-  return request.arrayBuffer().then((body) => ({ ...prepared, init: { ...prepared.init, body } }));
+  return readBody(request.body, signal).then((body) => ({ ...prepared, init: { ...prepared.init, body } }));
 }

@@ -21,8 +21,14 @@ type Pick = (tier: readonly Backend[], usable: Usable, random: () => number) => 
 
 /** Groups backends by priority, lowest number first; within a tier, configuration order. */
 export function toTiers(backends: readonly Backend[]): Backend[][] {
-  const priorities = [...new Set(backends.map((backend) => backend.config.priority))].sort((a, b) => a - b);
-  return priorities.map((priority) => backends.filter((backend) => backend.config.priority === priority));
+  // One pass into groups, then a sort of the groups: filtering per priority was quadratic.
+  const tiers = new Map<number, Backend[]>();
+  for (const backend of backends) {
+    const tier = tiers.get(backend.config.priority);
+    if (tier === undefined) tiers.set(backend.config.priority, [backend]);
+    else tier.push(backend);
+  }
+  return [...tiers.entries()].sort(([a], [b]) => a - b).map(([, tier]) => tier);
 }
 
 /** Weighted random choice: each usable backend's chance is its weight over the tier's usable weight. */

@@ -1,11 +1,18 @@
 import type { CooldownReason } from "../types/events.js";
 
+/** Statuses that fetch would follow: the balancer never does (see the README's Security section). */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 /**
  * What a response says about its backend: a reason to take it out of rotation and send the request on
  * to the next one, or `undefined` when the response is the caller's (handed back as it is).
- * 429 and 5xx are the backend's; every other status is the caller's.
+ * 429 and 5xx are the backend's; so is a redirect: every attempt is sent with `redirect: "manual"`,
+ * because following one would re-send this backend's key and the prompt to wherever it points.
+ * Browsers answer a manual redirect with an opaque response (`type` `"opaqueredirect"`, status 0).
  */
-export function failureReason(status: number): CooldownReason | undefined {
+export function failureReason(response: Pick<Response, "status" | "type">): CooldownReason | undefined {
+  const { status } = response;
   if (status === 429) return "rate-limit";
+  if (REDIRECTS.has(status) || response.type === "opaqueredirect") return "redirect";
   return status >= 500 ? "server-error" : undefined;
 }

@@ -93,7 +93,12 @@ export function createAdapter(kind: ProviderKind, provider: ResolvedProvider): B
           : { url, init: { ...request.init, headers, body } };
       };
       const { tokenProvider } = provider;
-      return tokenProvider === undefined ? build(undefined) : Promise.resolve(tokenProvider()).then(build);
+      if (tokenProvider === undefined) return build(undefined);
+      return Promise.resolve(tokenProvider()).then((token) => {
+        // No token must not mean "send the request without one": the attempt fails as `credentials`.
+        if (typeof token !== "string" || token === "") throw new TypeError("tokenProvider returned no token");
+        return build(token);
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AdapterRequest } from "../types/adapter.js";
+import { findModel, splice, valueAt, withModelAdded } from "./json-model.js";
 
 /**
  * How the caller's request is shaped, read from its path:
@@ -45,9 +46,21 @@ function parseJson(body: RequestInit["body"]): Record<string, unknown> | undefin
   }
 }
 
+/** A JSON body as text or bytes, viewed without copying; `undefined` for bodies that are not. */
+function jsonSource(body: RequestInit["body"]): string | Uint8Array | undefined {
+  if (typeof body === "string" || body instanceof Uint8Array) return body;
+  return body instanceof ArrayBuffer ? new Uint8Array(body) : undefined;
+}
+
 function bodyModel(body: RequestInit["body"]): string | undefined {
-  const model =
-    typeof FormData !== "undefined" && body instanceof FormData ? body.get("model") : parseJson(body)?.model;
+  if (typeof FormData !== "undefined" && body instanceof FormData) {
+    const model = body.get("model");
+    return typeof model === "string" ? model : undefined;
+  }
+  const source = jsonSource(body);
+  if (source === undefined) return undefined;
+  const span = findModel(source);
+  const model = span === undefined ? parseJson(body)?.model : span === null ? undefined : valueAt(source, span);
   return typeof model === "string" ? model : undefined;
 }
 
@@ -85,7 +98,15 @@ export function withBodyModel(body: RequestInit["body"], model: string): Request
     copy.set("model", model);
     return copy;
   }
-  const json = parseJson(body);
-  if (json === undefined || json.model === model) return body;
-  return JSON.stringify({ ...json, model });
+  const source = jsonSource(body);
+  if (source === undefined) return body;
+  const span = findModel(source);
+  const value = JSON.stringify(model);
+  if (span === undefined) {
+    // Not a body the scan can vouch for: JSON.parse decides, at the cost of a full copy.
+    const json = parseJson(body);
+    return json === undefined || json.model === model ? body : JSON.stringify({ ...json, model });
+  }
+  if (span !== null) return valueAt(source, span) === model ? body : splice(source, span.start, span.end, value);
+  return withModelAdded(source, value);
 }

@@ -1,4 +1,5 @@
 import type { BackendConfig } from "../types/options.js";
+import { backendLabel, hasCredentialHeader, shown, shownSecret } from "./describe.js";
 
 /** The API dialects the ready-made adapters speak. */
 export type ProviderKind = "azure" | "azure-v1" | "openai";
@@ -38,36 +39,103 @@ export interface ResolvedProvider {
   readonly apiVersion: string | undefined;
 }
 
-function fail(factory: string, field: string, value: unknown, expected: string): never {
-  throw new TypeError(
-    `openai-priority-loadbalancer: ${factory}() ${field} must be ${expected}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}.`,
-  );
+function fail(factory: string, at: string, field: string, shown: string, expected: string): never {
+  throw new TypeError(`openai-priority-loadbalancer: ${factory}()${at} ${field} must be ${expected}, got ${shown}.`);
 }
 
-/** Validates a provider's own options and splits them from the backend's. */
+/**
+ * Validates a provider's own options and splits them from the backend's. A credential that is present but
+ * `undefined` or empty (`apiKey: process.env.MISSING`) is an error: the backend would otherwise get the
+ * caller's key. Credentials are never shown, only their type.
+ */
 export function resolveProvider(
   factory: string,
   options: AzureBackendOptions,
 ): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
-  if (options === null || typeof options !== "object") fail(factory, "options", options, "an object with a url");
-  const { apiKey, tokenProvider, models, apiVersion, ...backend } = options;
-  if (apiKey !== undefined && (typeof apiKey !== "string" || apiKey === ""))
-    fail(factory, "apiKey", typeof apiKey, "a non-empty string");
-  if (tokenProvider !== undefined && typeof tokenProvider !== "function")
-    fail(factory, "tokenProvider", tokenProvider, "a function");
-  if (apiKey !== undefined && tokenProvider !== undefined)
-    fail(factory, "apiKey", "(set)", "left out when tokenProvider is set (one credential per backend)");
-  if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === ""))
-    fail(factory, "apiVersion", apiVersion, "a non-empty string");
+  try {
+    return resolve(factory, options);
+  } catch (error) {
+    if (error instanceof TypeError && error.message.startsWith("openai-priority-loadbalancer: ")) throw error;
+    // From the caller's own objects (a Proxy trap, a getter): still a TypeError, without the foreign message.
+    throw new TypeError(`openai-priority-loadbalancer: ${factory}() options could not be read (a value threw).`, {
+      cause: error,
+    });
+  }
+}
+
+function resolve(
+  factory: string,
+  options: AzureBackendOptions,
+): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
+  if (options === null || typeof options !== "object")
+    fail(factory, "", "options", shown(options), "an object with a url");
+  let apiKey: unknown;
+  let tokenProvider: unknown;
+  let models: unknown;
+  let apiVersion: unknown;
+  let backend: Record<string, unknown>;
+  try {
+    ({ apiKey, tokenProvider, models, apiVersion, ...backend } = options as unknown as Record<string, unknown>);
+  } catch {
+    throw new TypeError(
+      `openai-priority-loadbalancer: ${factory}() options could not be read (a getter or Proxy threw).`,
+    );
+  }
+  // Unknown keys are left in the backend's fields: createLoadBalancer rejects them, with a suggestion.
+  const at = backendLabel(backend.name, backend.url);
+  const has = (key: string): boolean => Object.hasOwn(options, key);
+  if (has("apiKey") && (typeof apiKey !== "string" || apiKey.trim() === "")) {
+    fail(
+      factory,
+      at,
+      "apiKey",
+      shownSecret(apiKey),
+      "a non-empty string when present (is its environment variable set?)",
+    );
+  }
+  if (has("tokenProvider") && typeof tokenProvider !== "function") {
+    fail(factory, at, "tokenProvider", shownSecret(tokenProvider), "a function when present");
+  }
+  if (apiKey !== undefined && tokenProvider !== undefined) {
+    fail(
+      factory,
+      at,
+      "apiKey",
+      "a string (not shown)",
+      "left out when tokenProvider is set (one credential per backend)",
+    );
+  }
+  if ((apiKey !== undefined || tokenProvider !== undefined) && hasCredentialHeader(backend.headers)) {
+    fail(
+      factory,
+      at,
+      "headers",
+      "an api-key or authorization header",
+      `free of credentials when ${apiKey === undefined ? "tokenProvider" : "apiKey"} is set (one credential per backend)`,
+    );
+  }
+  if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === "")) {
+    fail(factory, at, "apiVersion", shown(apiVersion), "a non-empty string");
+  }
   let map: Map<string, string> | undefined;
   if (models !== undefined) {
-    if (models === null || typeof models !== "object")
-      fail(factory, "models", models, "an object mapping model names to deployment or model names");
+    if (models === null || typeof models !== "object" || Array.isArray(models)) {
+      fail(factory, at, "models", shown(models), "an object mapping model names to deployment or model names");
+    }
     map = new Map(Object.entries(models));
     for (const [model, target] of map) {
-      if (typeof target !== "string" || target === "")
-        fail(factory, `models[${JSON.stringify(model)}]`, target, "a non-empty string");
+      if (typeof target !== "string" || target === "") {
+        fail(factory, at, `models[${JSON.stringify(model)}]`, shown(target), "a non-empty string");
+      }
     }
   }
-  return { backend, provider: { apiKey, tokenProvider, models: map, apiVersion } };
+  return {
+    backend: backend as Omit<BackendConfig, "adapter">,
+    provider: {
+      apiKey: apiKey as string | undefined,
+      tokenProvider: tokenProvider as TokenProvider | undefined,
+      models: map,
+      apiVersion: apiVersion as string | undefined,
+    },
+  };
 }

@@ -94,3 +94,106 @@ describe("request bodies are read once and replayed on every attempt", () => {
     expect(paygo.hits[0]!.headers["x-a"]).toBeUndefined();
   });
 });
+
+describe("a request body never holds the request past the caller's abort", () => {
+  /** A body stream that sends one chunk and then never ends; `cancelled` resolves with the cancel reason. */
+  function endless(): { body: ReadableStream<Uint8Array>; cancelled: Promise<unknown> } {
+    let onCancel!: (reason: unknown) => void;
+    const cancelled = new Promise((resolve) => (onCancel = resolve));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("first chunk, then silence"));
+      },
+      cancel: (reason) => onCancel(reason),
+    });
+    return { body, cancelled };
+  }
+
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("a stream body that never ends: the caller's abort rejects the call, nothing is sent, the stream is cancelled", async () => {
+    const sent: string[] = [];
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch: async (input) => {
+        sent.push(String(input));
+        return new Response("{}");
+      },
+    });
+    const controller = new AbortController();
+    const { body, cancelled } = endless();
+    const pending = lb.fetch(URL_, { method: "POST", body, duplex: "half", signal: controller.signal } as RequestInit);
+    await tick();
+    const reason = new Error("the caller gave up");
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(await cancelled).toBe(reason);
+    expect(sent).toEqual([]);
+    expect(lb.snapshot().backends[0]).toMatchObject({ inFlight: 0, requests: 0 });
+  });
+
+  it("a Request whose body never ends: the abort of the signal it was made with rejects the call", async () => {
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch: async () => new Response("{}"),
+    });
+    const controller = new AbortController();
+    const { body } = endless();
+    const request = new Request(URL_, {
+      method: "POST",
+      body,
+      duplex: "half",
+      signal: controller.signal,
+    } as RequestInit);
+    const pending = lb.fetch(request);
+    await tick();
+    controller.abort(new Error("stop"));
+    await expect(pending).rejects.toThrow();
+  });
+
+  it("an already aborted signal rejects before the stream is read", async () => {
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch: async () => new Response("{}"),
+    });
+    const { body } = endless();
+    const reason = new Error("already");
+    await expect(
+      lb.fetch(URL_, { method: "POST", body, duplex: "half", signal: AbortSignal.abort(reason) } as RequestInit),
+    ).rejects.toBe(reason);
+  });
+
+  it("a Request with an init signal: every attempt gets the caller's own signal, not the Request's weak copy", async () => {
+    const signals: Array<AbortSignal | null | undefined> = [];
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }, { url: "https://b.example.com", priority: 2 }],
+      fetch: async (input, init) => {
+        signals.push(init?.signal);
+        return new Response(null, { status: String(input).startsWith("https://a.") ? 503 : 200 });
+      },
+    });
+    const controller = new AbortController();
+    await lb.fetch(new Request(URL_, { method: "POST", body: "x" }), { signal: controller.signal });
+    expect(signals).toEqual([controller.signal, controller.signal]);
+    const request = new Request(URL_, { signal: controller.signal });
+    signals.length = 0;
+    await lb.fetch(request);
+    expect(signals[0]).toBe(request.signal);
+  });
+
+  it("a stream of anything but bytes is a TypeError, not a hang", async () => {
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://a.example.com" }],
+      fetch: async () => new Response("{}"),
+    });
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue("text, not bytes");
+        controller.close();
+      },
+    });
+    await expect(lb.fetch(URL_, { method: "POST", body, duplex: "half" } as RequestInit)).rejects.toThrow(
+      /a request body stream must yield Uint8Array chunks/,
+    );
+  });
+});

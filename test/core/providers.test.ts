@@ -281,21 +281,23 @@ describe("per-backend credentials", () => {
     expect(fake.received.map((r) => r.url.split("/")[2])).toEqual(["b.openai.azure.com"]);
   });
 
-  it("validation names the factory, the field and the value", () => {
+  it("validation names the factory, the backend, the field and the value (a credential by type only)", () => {
     expect(() => azure({ url: "https://a.example.com", apiKey: "k", tokenProvider: () => "t" })).toThrow(
-      /azure\(\) apiKey must be left out when tokenProvider is set/,
+      /azure\(\) backend "https:\/\/a\.example\.com\/" apiKey must be left out when tokenProvider is set/,
     );
-    expect(() => azureV1({ url: "https://a.example.com", models: { a: "" } })).toThrow(
-      /azureV1\(\) models\["a"\] must be a non-empty string, got ""/,
+    expect(() => azureV1({ url: "https://a.example.com", name: "v1", models: { a: "" } })).toThrow(
+      /azureV1\(\) backend "v1" models\["a"\] must be a non-empty string, got ""/,
     );
-    expect(() => openai({ url: "https://a.example.com", apiKey: "" })).toThrow(
-      /openai\(\) apiKey must be a non-empty string/,
-    );
-    expect(() => openai({ url: "https://a.example.com", tokenProvider: "token" as never })).toThrow(
-      /openai\(\) tokenProvider must be a function, got "token"/,
+    expect(() => openai({ url: "https://a.example.com", tokenProvider: "sk-live-token" as never })).toThrow(
+      /openai\(\) backend .* tokenProvider must be a function when present, got a string \(not shown\)\.$/,
     );
     expect(() => azure({ url: "https://a.example.com", apiVersion: "" })).toThrow(
-      /azure\(\) apiVersion must be a non-empty string/,
+      /azure\(\) backend .* apiVersion must be a non-empty string/,
+    );
+    expect(() =>
+      createLoadBalancer({ backends: [azure({ url: "https://a.example.com", apiVerison: "v" } as never)] }),
+    ).toThrow(
+      /backends\[0\] has an unknown option "apiVerison": did you mean apiVersion\? apiVersion belongs to the providers' factories/,
     );
     // The backend's own fields are still validated by createLoadBalancer.
     expect(() => createLoadBalancer({ backends: [azure({ url: "https://a.example.com", weight: 0 })] })).toThrow(
@@ -304,6 +306,49 @@ describe("per-backend credentials", () => {
     expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", adapter: {} as never }] })).toThrow(
       /backends\[0\]\.adapter must be a BackendAdapter/,
     );
+  });
+
+  it.each([
+    [
+      "an apiKey from an unset environment variable",
+      { apiKey: undefined },
+      /apiKey must be a non-empty string when present \(is its environment variable set\?\), got undefined/,
+    ],
+    ["an empty apiKey", { apiKey: "" }, /apiKey must be a non-empty string when present .*, got an empty string/],
+    [
+      "a blank apiKey",
+      { apiKey: "  " },
+      /apiKey must be a non-empty string when present .*, got a string \(not shown\)/,
+    ],
+    ["a null apiKey", { apiKey: null }, /apiKey must be a non-empty string when present .*, got null/],
+    [
+      "a tokenProvider left undefined",
+      { tokenProvider: undefined },
+      /tokenProvider must be a function when present, got undefined/,
+    ],
+    [
+      "a header credential next to apiKey",
+      { apiKey: "k", headers: { "Api-Key": "h" } },
+      /headers must be free of credentials when apiKey is set \(one credential per backend\), got an api-key or authorization header/,
+    ],
+  ])("rejects %s at creation, for every factory", (_name, extra, message) => {
+    for (const [name, factory] of [
+      ["azure", azure],
+      ["azureV1", azureV1],
+      ["openai", openai],
+    ] as const) {
+      const make = () => factory({ url: "https://a.example.com", ...(extra as object) });
+      expect(make).toThrow(TypeError);
+      expect(make).toThrow(new RegExp(`${name}\\(\\) backend "https://a\\.example\\.com/" ${message.source}`));
+    }
+  });
+
+  it("rejects a header credential present but unset, on a provider backend too", () => {
+    expect(() =>
+      createLoadBalancer({
+        backends: [azure({ url: "https://a.example.com", headers: { authorization: undefined as never } })],
+      }),
+    ).toThrow(/backends\[0\]\.headers\["authorization"\] must be a string without CR, LF or NUL, got undefined/);
   });
 
   it("the snapshot names each backend's kind", () => {

@@ -80,10 +80,15 @@ describe("timers that cannot overflow", () => {
     expect(clampDelay(Number.POSITIVE_INFINITY)).toBe(maxTimerDelay);
   });
 
-  it("an attemptTimeoutMs longer than a timer holds (3e9 ms) does not time every attempt out at once", async () => {
+  it("an attemptTimeoutMs longer than a timer holds (3e9 ms) is refused at creation instead of timing every attempt out", () => {
+    expect(() => createLoadBalancer({ backends: BACKENDS, attemptTimeoutMs: 3e9 })).toThrow(TypeError);
+    expect(() => createLoadBalancer({ backends: BACKENDS, attemptTimeoutMs: 3e9 })).toThrow(/attemptTimeoutMs/);
+  });
+
+  it("an attemptTimeoutMs at the timer ceiling (2^31-1 ms) does not time an attempt out at once", async () => {
     const lb = createLoadBalancer({
       backends: BACKENDS,
-      attemptTimeoutMs: 3e9,
+      attemptTimeoutMs: 2 ** 31 - 1,
       fetch: () => new Promise((resolve) => setTimeout(() => resolve(ok({ by: "ptu" })), 20)),
     });
     const response = await lb.fetch("https://x/v1/chat/completions");
