@@ -80,11 +80,8 @@ export async function startRedis({ port, timeoutMs = 10_000 } = {}) {
     pid,
     /** Stops the server by its PID (SIGTERM by default, SIGKILL for a crash) and waits until it is gone. */
     async stop(signal = "SIGTERM") {
-      if (exit === undefined) {
-        try {
-          process.kill(pid, signal);
-        } catch {}
-      }
+      // child.kill signals the child's PID; Deno allows it where process.kill(pid) needs --allow-run for all.
+      if (exit === undefined && !child.kill(signal) && exit === undefined) process.kill(pid, signal);
       await exited;
     },
   };

@@ -1,16 +1,10 @@
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { build } from "vite";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const outDir = `${root}test-results/shared`;
 
-/** Where {@link bundleSharedSuite} writes each bundle, as file URLs. */
-export const sharedBundles = {
-  suite: pathToFileURL(`${outDir}/suite.js`).href,
-  /** The adapters built from src/, for tests that run before (or without) `npm run build`. */
-  shared: pathToFileURL(`${outDir}/src-shared.js`).href,
-  redis: pathToFileURL(`${outDir}/src-redis.js`).href,
-};
+export { sharedBundles } from "../../test/shared/runners/bundle-paths.mjs";
 
 /**
  * Bundles test/shared/suite.ts (and the two adapter entries from src/) into plain ES modules under
@@ -33,6 +27,7 @@ export async function bundleSharedSuite() {
           suite: "test/shared/suite.ts",
           "src-shared": "src/shared/index.ts",
           "src-redis": "src/redis/index.ts",
+          "node-platforms": "test/shared/redis-platforms.ts",
         },
         formats: ["es"],
         fileName: (_format, name) => `${name}.js`,

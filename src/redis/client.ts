@@ -121,12 +121,17 @@ function bun(client: Loose): RedisDriver {
     command: ([name, ...args]) => Promise.resolve(call(client, "send", name, args)),
     async subscribe(channel, hooks) {
       const sub = (await call(client, "duplicate")) as Loose;
-      sub.onconnect = () => hooks.ready();
+      const listener = (message: string): void => hooks.message(message);
+      // Bun's client reconnects (its onconnect fires then, the first connect happened in duplicate())
+      // but does not subscribe again on the server: the adapter does, with the same listener, then catches up.
+      sub.onconnect = () => {
+        Promise.resolve(call(sub, "subscribe", channel, listener)).then(() => hooks.ready(), hooks.error);
+      };
       sub.onclose = (error: unknown) => {
         if (error !== undefined && error !== null) hooks.error(error);
       };
       try {
-        await call(sub, "subscribe", channel, (message: string) => hooks.message(message));
+        await call(sub, "subscribe", channel, listener);
       } catch (error) {
         call(sub, "close");
         throw error;
