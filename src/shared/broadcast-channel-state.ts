@@ -88,8 +88,8 @@ class BroadcastConnection implements SharedStateConnection {
     return true;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const [timer, resolve] of this.#timers) {
       clearTimeout(timer);
@@ -97,6 +97,7 @@ class BroadcastConnection implements SharedStateConnection {
     }
     this.#timers.clear();
     this.#channel.close();
+    return Promise.resolve();
   }
 
   #receive(data: unknown): void {
