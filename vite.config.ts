@@ -16,7 +16,13 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: "src/index.ts", providers: "src/providers/index.ts", dashboard: "dashboard/index.ts" },
+      entry: {
+        index: "src/index.ts",
+        providers: "src/providers/index.ts",
+        dashboard: "dashboard/index.ts",
+        redis: "src/redis/index.ts",
+        shared: "src/shared/index.ts",
+      },
       formats: ["es"],
     },
   },
@@ -43,6 +49,11 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "dashboard", environment: "happy-dom", include: ["test/dashboard/**/*.test.{ts,tsx}"] },
+      },
+      {
+        extends: true,
+        // Real redis-server processes and worker threads: one file at a time keeps the 2-core machine calm.
+        test: { name: "shared", environment: "node", include: ["test/shared/**/*.test.ts"], fileParallelism: false },
       },
     ],
   },

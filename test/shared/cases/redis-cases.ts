@@ -1,0 +1,224 @@
+// The redisState adapter against a real redis-server, the same cases for every client library and
+// runtime. Runtime-neutral: the runner hands in how to make a client and how to start the server.
+import { equal, ok } from "../../conformance/assert.js";
+import type { SharedState, SharedStateConnection, SharedUpdate } from "../../../src/types/shared.js";
+import { eventually, recorder, sleep, type Recorder } from "./recorder.js";
+
+/** A server the runner started; `stop` kills it by PID, `restart` starts it again on the same port. */
+export interface ServerControl {
+  readonly url: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** What a runtime provides to the cases. */
+export interface RedisPlatform {
+  /** e.g. `node v24.1.0 node-redis`. */
+  readonly name: string;
+  readonly redisState: (client: unknown, options?: Record<string, unknown>) => SharedState;
+  /** A connected client that reconnects by itself after a server restart. */
+  connect(url: string): Promise<unknown>;
+  /** Sends one raw command through a client the platform made (for checks from outside the adapter). */
+  command(client: unknown, args: string[]): Promise<unknown>;
+  disconnect(client: unknown): Promise<void>;
+  server: ServerControl;
+}
+
+export interface Case {
+  readonly name: string;
+  readonly fn: () => Promise<void>;
+}
+
+const cooldown = (backend: string, remainingMs: number, deployment: string | null = null): SharedUpdate => ({
+  type: "cooldown",
+  backend,
+  deployment,
+  reason: "rate-limit",
+  remainingMs,
+  failures: 0,
+});
+
+let counter = 0;
+/** A namespace of its own for each case, so that cases never see each other's keys. */
+const freshNamespace = (): string => `t${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+/** The cases, for one platform. */
+export function redisCases(platform: RedisPlatform): Case[] {
+  const clients: unknown[] = [];
+  const connections: SharedStateConnection[] = [];
+  const open = async (namespace: string, options: Record<string, unknown> = {}) => {
+    const client = await platform.connect(platform.server.url);
+    clients.push(client);
+    const context = recorder(namespace);
+    const connection = platform.redisState(client, { timeoutMs: 300, ...options }).connect(context);
+    connections.push(connection);
+    return { client, context, connection };
+  };
+  /** Waits until the connection's subscription is live: its own probe message reaches a second one. */
+  const subscribed = async (context: Recorder, sender: SharedStateConnection): Promise<void> => {
+    const probe = `ready-${counter++}`;
+    await eventually(
+      async () => {
+        sender.publish(cooldown(probe, 1));
+        await sleep(50);
+        return context.received.some((update) => (update as { backend?: string }).backend === probe);
+      },
+      "subscription live",
+      10_000,
+    );
+  };
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(connections.splice(0).map((connection) => connection.close()));
+    await Promise.all(clients.splice(0).map((client) => platform.disconnect(client).catch(() => {})));
+  };
+  const test = (name: string, fn: () => Promise<void>): Case => ({
+    name: `${platform.name} › ${name}`,
+    fn: async () => {
+      try {
+        await fn();
+      } finally {
+        await cleanup();
+      }
+    },
+  });
+
+  return [
+    test("an update published by one balancer reaches the other's receive, not its own", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      a.connection.publish(cooldown("ptu", 5000, "gpt-4o"));
+      const got = await b.context.next((update) => update.backend === "ptu");
+      equal(got.type, "cooldown");
+      equal(got.deployment, "gpt-4o");
+      equal(got.reason, "rate-limit");
+      ok((got.remainingMs as number) <= 5000 && (got.remainingMs as number) > 4000, "remaining ms as sent");
+      await sleep(100);
+      ok(!a.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no echo");
+      equal(a.context.reported.length + b.context.reported.length, 0, "nothing reported");
+    }),
+
+    test("a late starter reads the current cooldowns with their remaining time", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      a.connection.publish(cooldown("ptu", 4000));
+      a.connection.publish(cooldown("paygo", 8000, "embeddings"));
+      await b.context.next((update) => update.backend === "paygo");
+      await sleep(500);
+      const late = await open(ns);
+      const ptu = await late.context.next((update) => update.backend === "ptu");
+      const paygo = await late.context.next((update) => update.backend === "paygo");
+      const ptuMs = ptu.remainingMs as number;
+      const paygoMs = paygo.remainingMs as number;
+      ok(ptuMs > 2000 && ptuMs <= 3600, `ptu remaining about 3500 ms, got ${ptuMs}`);
+      ok(paygoMs > 6000 && paygoMs <= 7600, `paygo remaining about 7500 ms, got ${paygoMs}`);
+      equal(paygo.deployment, "embeddings");
+    }),
+
+    test("a shorter cooldown never shortens a longer one in the store", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      a.connection.publish(cooldown("ptu", 9000));
+      await b.context.next((update) => update.backend === "ptu" && (update.remainingMs as number) > 5000);
+      b.connection.publish(cooldown("ptu", 1000));
+      await a.context.next((update) => update.backend === "ptu");
+      const late = await open(ns);
+      const got = await late.context.next((update) => update.backend === "ptu");
+      ok((got.remainingMs as number) > 5000, `the later deadline stays, got ${got.remainingMs}`);
+    }),
+
+    test("a recovery reaches the others and clears the stored cooldown", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      a.connection.publish(cooldown("ptu", 9000));
+      a.connection.publish({ type: "recovered", backend: "ptu", deployment: null });
+      await b.context.next((update) => update.backend === "ptu" && update.type === "recovered");
+      const late = await open(ns);
+      await subscribed(late.context, a.connection);
+      ok(!late.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no cooldown");
+    }),
+
+    test("exactly one of five concurrent claimers wins the probe, and again after the lease ends", async () => {
+      const ns = freshNamespace();
+      const peers = await Promise.all([1, 2, 3, 4, 5].map(() => open(ns)));
+      const first = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "gpt-4o", 400)));
+      equal(first.filter(Boolean).length, 1, `winners of ${JSON.stringify(first)}`);
+      const other = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "embeddings", 400)));
+      equal(other.filter(Boolean).length, 1, "another deployment has its own lease");
+      await sleep(600);
+      const second = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "gpt-4o", 400)));
+      equal(second.filter(Boolean).length, 1, `winners after the lease ended ${JSON.stringify(second)}`);
+    }),
+
+    test("the store holds names and numbers only, under the namespace's keys", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns, { keyPrefix: "app:" });
+      a.connection.publish(cooldown("ptu", 5000, "gpt-4o"));
+      const key = `app:${ns}:cd:ptu:gpt-4o`;
+      await eventually(async () => (await platform.command(a.client, ["EXISTS", key])) === 1, "key written", 3000);
+      const stored = JSON.parse(String(await platform.command(a.client, ["GET", key])));
+      equal(
+        JSON.stringify(stored),
+        JSON.stringify({ backend: "ptu", deployment: "gpt-4o", reason: "rate-limit", failures: 0 }),
+      );
+      const ttl = Number(await platform.command(a.client, ["PTTL", key]));
+      ok(ttl > 3000 && ttl <= 5000, `TTL is the remaining time, got ${ttl}`);
+    }),
+
+    test("a malformed message on the channel is reported, not delivered", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      const before = b.context.received.length;
+      await platform.command(a.client, ["PUBLISH", `${ns}:updates`, "{not json"]);
+      await eventually(() => b.context.reported.length > 0, "reported");
+      equal(b.context.received.length, before, "nothing delivered");
+    }),
+
+    test("close() ends the subscription and leaves the user's client open", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      await b.connection.close();
+      const count = b.context.received.length;
+      a.connection.publish(cooldown("ptu", 5000));
+      await sleep(300);
+      equal(b.context.received.length, count, "nothing after close");
+      equal(await platform.command(b.client, ["PING"]), "PONG", "the user's client still works");
+      const subscribers = (await platform.command(a.client, ["PUBSUB", "NUMSUB", `${ns}:updates`])) as unknown[];
+      equal(Number(subscribers[1]), 1, "only a's subscriber is left");
+    }),
+
+    // Last: it stops the server, then starts it again on the same port.
+    test("a stopped store fails publish and claim fast without throwing, and sharing resumes after restart", async () => {
+      const ns = freshNamespace();
+      const a = await open(ns);
+      const b = await open(ns);
+      await subscribed(b.context, a.connection);
+      await platform.server.stop();
+      await sleep(200);
+      a.connection.publish(cooldown("ptu", 20_000));
+      const started = Date.now();
+      const won = await a.connection.claimProbe("ptu", null, 5000);
+      const took = Date.now() - started;
+      equal(won, true, "a store that cannot answer lets this process probe");
+      ok(took < 1500, `claim failed fast, took ${took} ms`);
+      await eventually(() => a.context.reported.length > 0, "a fault reported", 3000);
+      await platform.server.restart();
+      // Written and published after the reconnect, with the time spent waiting taken off.
+      const got = await b.context.next((update) => update.backend === "ptu" && update.type === "cooldown", 15_000);
+      ok((got.remainingMs as number) < 20_000, `remaining counts down while queued, got ${got.remainingMs}`);
+      a.connection.publish(cooldown("paygo", 5000));
+      await b.context.next((update) => update.backend === "paygo", 10_000);
+    }),
+  ];
+}
