@@ -5,23 +5,17 @@ import type { Emitter } from "./events.js";
 import type { SharedLink } from "./shared.js";
 
 /** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
-const FAILURES: ReadonlySet<CooldownReason> = new Set([
-  "server-error",
-  "network-error",
-  "timeout",
-  "credentials",
-  "redirect",
-]);
+const FAILURES: readonly CooldownReason[] = ["server-error", "network-error", "timeout", "credentials", "redirect"];
 
 /** Whether a reason says the backend is broken (counted, escalated, probed) rather than busy. */
-export const isFailure = (reason: CooldownReason): boolean => FAILURES.has(reason);
+export const isFailure = (reason: CooldownReason): boolean => FAILURES.includes(reason);
 
 /**
  * What is shared with other processes: what a server said, true for every client. Network errors,
  * timeouts and credentials may be this host's own trouble (its DNS, its route, its token) and stay
  * local, as Kong and Envoy keep active health per node.
  */
-const SHAREABLE: ReadonlySet<CooldownReason> = new Set(["rate-limit", "quota", "server-error"]);
+const SHAREABLE: readonly CooldownReason[] = ["rate-limit", "quota", "server-error"];
 
 /** What a caller is told to wait while the only way in is a probe in flight (or being claimed). */
 export const PROBE_RETRY_MS = 1000;
@@ -216,7 +210,7 @@ export class Breaker {
     if (wasProbe && events.active) this.#emitProbe(cause, now, false);
     if (cooling) return;
     this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
-    if (SHAREABLE.has(reason)) {
+    if (SHAREABLE.includes(reason)) {
       host.shared?.publish({
         type: "cooldown",
         backend: this.#info.name,

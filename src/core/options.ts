@@ -4,6 +4,7 @@ import type { FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } fr
 import { isCredentialHeader } from "../utils/credentials.js";
 import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
+import { maxTimerDelay } from "../utils/timers.js";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {
@@ -67,9 +68,6 @@ export const BACKEND_KEYS: readonly string[] = ["url", "priority", "name", "weig
 /** Options of the providers' factories: on a backend, they mean a factory was not used (or a key was misspelt). */
 const FACTORY_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
 
-/** What `setTimeout` can hold: a longer delay fires at once. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
-
 const PREFIX = "openai-priority-loadbalancer: ";
 const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -124,8 +122,8 @@ function duration(field: string, value: unknown, fallback: number | undefined): 
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
     fail(field, describe(value), "a number of milliseconds >= 0");
   }
-  if (value > MAX_DURATION_MS) {
-    fail(field, describe(value), `at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a timer can wait)`);
+  if (value > maxTimerDelay) {
+    fail(field, describe(value), `at most ${maxTimerDelay} ms (about 24.8 days, the longest a timer can wait)`);
   }
   return value;
 }
