@@ -50,6 +50,13 @@ export type BreakerState =
     }
   | { readonly kind: "probing"; readonly reason: CooldownReason; readonly inFlight: boolean };
 
+/** A state with a deadline: out of rotation until `until`. */
+export type CooldownState = Extract<BreakerState, { readonly kind: "cooling" | "ejected" }>;
+
+/** Whether the state is a cooldown (cooling, or ejected after failures in a row). */
+export const isCooldown = (state: BreakerState): state is CooldownState =>
+  state.kind === "cooling" || state.kind === "ejected";
+
 /** What a breaker works with, one per balancer. */
 export interface BreakerHost {
   readonly now: () => number;
@@ -133,7 +140,7 @@ export class Breaker {
   waitMs(now: number): number {
     const state = this.#state;
     if (this.admits()) return 0;
-    return state.kind === "cooling" || state.kind === "ejected" ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
+    return isCooldown(state) ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
   }
 
   /** The state as the snapshot names it. */
@@ -153,7 +160,7 @@ export class Breaker {
   advance(now: number): void {
     if (now < this.#deadline) return;
     const state = this.#state;
-    if (state.kind !== "cooling" && state.kind !== "ejected") return;
+    if (!isCooldown(state)) return;
     // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
     // was failing has promised nothing and is tried by one request before it takes the load again.
     if (!isFailure(state.reason)) this.#enter(AVAILABLE, now);
@@ -188,7 +195,7 @@ export class Breaker {
     const now = host.now();
     const base = Math.min(Math.max(0, baseMs), host.maxCooldownMs);
     const state = this.#state;
-    const cooling = state.kind === "cooling" || state.kind === "ejected";
+    const cooling = isCooldown(state);
     const failure = isFailure(reason);
     // Attempts already in flight when it went out fail together: one outage, counted once.
     if (!cooling && failure) this.#failures++;
@@ -244,7 +251,7 @@ export class Breaker {
     const until = now + update.remainingMs;
     const state = this.#state;
     if (isFailure(update.reason)) this.#failures = Math.max(this.#failures, update.failures);
-    if (state.kind === "cooling" || state.kind === "ejected") {
+    if (isCooldown(state)) {
       if (until > state.until) this.#enter({ ...state, until }, now);
       return;
     }
@@ -258,11 +265,11 @@ export class Breaker {
   recoverRemotely(): void {
     const state = this.#state;
     if (state.kind === "available") return;
-    if ((state.kind === "cooling" || state.kind === "ejected") && !isFailure(state.reason)) return;
+    if (isCooldown(state) && !isFailure(state.reason)) return;
     this.#failures = 0;
     const now = this.#host.now();
     this.#enter(AVAILABLE, now);
-    if (state.kind === "cooling" || state.kind === "ejected") this.#emitRecovery(state, now);
+    if (isCooldown(state)) this.#emitRecovery(state, now);
   }
 
   /** Stops its timer (the balancer closes). */
@@ -332,7 +339,7 @@ export class Breaker {
     });
   }
 
-  #emitRecovery(state: { readonly since: number; readonly hits: number }, now: number): void {
+  #emitRecovery(state: CooldownState, now: number): void {
     if (!this.#host.events.active) return;
     this.#host.events.emit({
       type: "recovery",
@@ -361,7 +368,7 @@ export class Breaker {
     this.#state = state;
     this.#open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
     this.stop();
-    if (state.kind !== "cooling" && state.kind !== "ejected") {
+    if (!isCooldown(state)) {
       this.#deadline = Number.POSITIVE_INFINITY;
       return;
     }
