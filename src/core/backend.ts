@@ -75,7 +75,9 @@ export class Backend {
 
   /** Whether an attempt for `deployment` can go here now (pure). */
   admits(deployment: string | undefined): boolean {
-    return this.whole.open && (this.deployments.size === 0 || (this.deployments.get(deployment!)?.open ?? true));
+    return (
+      this.whole.admits() && (this.deployments.size === 0 || (this.deployments.get(deployment!)?.admits() ?? true))
+    );
   }
 
   /** Time until an attempt for `deployment` can go here (pure). */

@@ -1,5 +1,5 @@
 import type { BackendState } from "../types/balancer.js";
-import type { BackendInfo, CooldownReason } from "../types/events.js";
+import type { BackendInfo, CooldownReason, EventOfType } from "../types/events.js";
 import { backgroundTimer } from "../utils/timers.js";
 import type { Emitter } from "./events.js";
 import type { SharedLink } from "./shared.js";
@@ -105,6 +105,7 @@ export class Breaker {
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #deadline = Number.POSITIVE_INFINITY;
+  /** What `admits()` answers, set with the state: the selector asks it for every backend of every attempt. */
   #open = true;
 
   constructor(host: BreakerHost, info: BackendInfo, deployment: string | null) {
@@ -120,11 +121,6 @@ export class Breaker {
   /** When the cooldown ends, monotonic ms; `Infinity` unless cooling: the cheap check of `advance`. */
   get deadline(): number {
     return this.#deadline;
-  }
-
-  /** Whether it admits an attempt now (see {@link Breaker.admits}), kept with the state for the selector's hot loop. */
-  get open(): boolean {
-    return this.#open;
   }
 
   get consecutiveFailures(): number {
@@ -213,8 +209,7 @@ export class Breaker {
       },
       now,
     );
-    const { events } = host;
-    if (wasProbe && events.active) this.#emitProbe(cause, now, false);
+    if (wasProbe) this.#emitProbe(cause, now, false);
     if (cooling) return;
     this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
     if (SHAREABLE.includes(reason)) {
@@ -237,7 +232,7 @@ export class Breaker {
     const now = this.#host.now();
     this.#enter(AVAILABLE, now);
     if (!wasProbe) return;
-    if (this.#host.events.active) this.#emitProbe(cause, now, true);
+    this.#emitProbe(cause, now, true);
     this.#host.shared?.publish({ type: "recovered", backend: this.#info.name, deployment: this.deployment });
   }
 
@@ -312,6 +307,18 @@ export class Breaker {
     );
   }
 
+  /** Emits an event about this breaker (its backend, its deployment), when anyone listens. */
+  #emit<T extends "cooldown" | "recovery" | "probe">(
+    type: T,
+    now: number,
+    fields: Omit<EventOfType<T>, "type" | "at" | "backend" | "deployment">,
+  ): void {
+    const { events } = this.#host;
+    if (events.active) {
+      events.emit({ type, at: now, backend: this.#info, deployment: this.deployment, ...fields } as EventOfType<T>);
+    }
+  }
+
   /** One `cooldown` event per transition into a cooldown; `requestId` is `undefined` when it was learned remotely. */
   #emitCooldown(
     reason: CooldownReason,
@@ -322,12 +329,7 @@ export class Breaker {
     requestId: number | undefined,
     now: number,
   ): void {
-    if (!this.#host.events.active) return;
-    this.#host.events.emit({
-      type: "cooldown",
-      at: now,
-      backend: this.#info,
-      deployment: this.deployment,
+    this.#emit("cooldown", now, {
       reason,
       status,
       cooldownMs,
@@ -340,27 +342,11 @@ export class Breaker {
   }
 
   #emitRecovery(state: CooldownState, now: number): void {
-    if (!this.#host.events.active) return;
-    this.#host.events.emit({
-      type: "recovery",
-      at: now,
-      backend: this.#info,
-      deployment: this.deployment,
-      downMs: now - state.since,
-      hits: state.hits,
-    });
+    this.#emit("recovery", now, { downMs: now - state.since, hits: state.hits });
   }
 
   #emitProbe(cause: Cause, now: number, success: boolean): void {
-    this.#host.events.emit({
-      type: "probe",
-      at: now,
-      requestId: cause.requestId,
-      attempt: cause.attempt,
-      backend: this.#info,
-      deployment: this.deployment,
-      success,
-    });
+    this.#emit("probe", now, { requestId: cause.requestId, attempt: cause.attempt, success });
   }
 
   /** Every transition: the state, its deadline and its timer change together here. */

@@ -142,9 +142,7 @@ export function connectShared(
           report(error);
         }
       },
-      report(error) {
-        report(error);
-      },
+      report,
     });
   } catch (error) {
     report(error);
