@@ -115,6 +115,12 @@ function rejectUnknownKeys(
   }
 }
 
+/** A count of tries or failures: an integer >= 1. */
+function count(field: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail(field, describe(value), "an integer >= 1");
+  return value as number;
+}
+
 function duration(field: string, value: unknown, fallback: number): number;
 function duration(field: string, value: unknown, fallback: undefined): number | undefined;
 function duration(field: string, value: unknown, fallback: number | undefined): number | undefined {
@@ -303,18 +309,12 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
   if (!STRATEGIES.includes(selection as SelectionStrategy)) {
     fail("selection", describe(selection), `one of ${STRATEGIES.join(", ")}`);
   }
-  const failureThreshold = read(options, "failureThreshold") ?? 3;
-  if (!Number.isSafeInteger(failureThreshold) || (failureThreshold as number) < 1) {
-    fail("failureThreshold", describe(failureThreshold), "an integer >= 1");
-  }
+  const failureThreshold = count("failureThreshold", read(options, "failureThreshold") ?? 3);
   const attemptTimeoutMs = duration("attemptTimeoutMs", read(options, "attemptTimeoutMs"), undefined);
   if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", "0", "> 0 (leave it out for no limit)");
   const fetch = optionalFunction<FetchFunction>(options, "fetch");
   // Every backend once, and once more after a wait: bounds the fan-out of one request.
-  const maxAttempts = read(options, "maxAttempts") ?? Math.max(10, 2 * backends.length);
-  if (!Number.isSafeInteger(maxAttempts) || (maxAttempts as number) < 1) {
-    fail("maxAttempts", describe(maxAttempts), "an integer >= 1");
-  }
+  const maxAttempts = count("maxAttempts", read(options, "maxAttempts") ?? Math.max(10, 2 * backends.length));
   const shared = read(options, "shared") as SharedState | undefined;
   if (shared !== undefined && typeof (shared as { connect?: unknown } | null)?.connect !== "function") {
     fail("shared", describe(shared), "a SharedState (redisState() or broadcastChannelState())");
@@ -325,14 +325,14 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     defaultCooldownMs,
     maxCooldownMs,
     selection: selection as SelectionStrategy,
-    failureThreshold: failureThreshold as number,
+    failureThreshold,
     attemptTimeoutMs,
     maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs"), 0),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.
     fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now: now ?? monotonicEpochClock(),
     wallNow: now ?? Date.now,
-    maxAttempts: maxAttempts as number,
+    maxAttempts,
     shared,
     random: optionalFunction<() => number>(options, "random") ?? Math.random,
     logger: resolveLogger(read(options, "logger")),
