@@ -85,15 +85,13 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
       signal.addEventListener("abort", follow, { once: true });
     }
   }
+  const settle = <T>(pending: Promise<T>, onLate?: (value: T) => void): Promise<T> =>
+    watched === undefined ? pending : raceAbort(pending, watched, onLate);
   try {
     let target: AttemptTarget;
     try {
       const routed = targetFor(backend.config, request);
-      target = !(routed instanceof Promise)
-        ? routed
-        : watched === undefined
-          ? await routed
-          : await raceAbort(routed, watched);
+      target = routed instanceof Promise ? await settle(routed) : routed;
     } catch {
       if (signal?.aborted) throw signal.reason;
       return { failed: controller?.signal.aborted ? "timeout" : "credentials" };
@@ -108,8 +106,7 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     }
     try {
       const init = controller === undefined ? target.init : { ...target.init, signal: controller.signal };
-      const pending = fetch(target.url, init);
-      return { response: watched === undefined ? await pending : await raceAbort(pending, watched, discard) };
+      return { response: await settle(fetch(target.url, init), discard) };
     } catch {
       if (signal?.aborted) throw signal.reason;
       return { failed: controller?.signal.aborted ? "timeout" : "network-error" };

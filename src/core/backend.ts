@@ -15,7 +15,7 @@ export type BackendStats = {
  * model, a failing deployment) while the resource's other deployments serve, and an endpoint that is down
  * as a whole shows itself by connection errors and timeouts, which land here.
  */
-const ENDPOINT_FAULTS: ReadonlySet<CooldownReason> = new Set(["network-error", "timeout", "credentials", "redirect"]);
+const ENDPOINT_FAULTS: readonly CooldownReason[] = ["network-error", "timeout", "credentials", "redirect"];
 
 /** Deployments remembered per backend; past this, those back in rotation are forgotten, oldest first. */
 const MAX_DEPLOYMENTS = 256;
@@ -75,7 +75,9 @@ export class Backend {
 
   /** Whether an attempt for `deployment` can go here now (pure). */
   admits(deployment: string | undefined): boolean {
-    return this.whole.open && (this.deployments.size === 0 || (this.deployments.get(deployment!)?.open ?? true));
+    return (
+      this.whole.admits() && (this.deployments.size === 0 || (this.deployments.get(deployment!)?.admits() ?? true))
+    );
   }
 
   /** Time until an attempt for `deployment` can go here (pure). */
@@ -120,7 +122,7 @@ export class Backend {
     if (status !== undefined) stats.lastStatus = status;
     if (reason === "rate-limit") stats.throttles++;
     else stats.errors++;
-    if (ENDPOINT_FAULTS.has(reason) || deployment === undefined) {
+    if (ENDPOINT_FAULTS.includes(reason) || deployment === undefined) {
       if (ticket.probeScope) ticket.scope!.releaseProbe();
       this.whole.fail(reason, baseMs, status, cause, ticket.probeWhole);
       return;

@@ -1,27 +1,21 @@
 import type { BackendState } from "../types/balancer.js";
-import type { BackendInfo, CooldownReason } from "../types/events.js";
+import type { BackendInfo, CooldownReason, EventOfType } from "../types/events.js";
 import { backgroundTimer } from "../utils/timers.js";
 import type { Emitter } from "./events.js";
 import type { SharedLink } from "./shared.js";
 
 /** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
-const FAILURES: ReadonlySet<CooldownReason> = new Set([
-  "server-error",
-  "network-error",
-  "timeout",
-  "credentials",
-  "redirect",
-]);
+const FAILURES: readonly CooldownReason[] = ["server-error", "network-error", "timeout", "credentials", "redirect"];
 
 /** Whether a reason says the backend is broken (counted, escalated, probed) rather than busy. */
-export const isFailure = (reason: CooldownReason): boolean => FAILURES.has(reason);
+export const isFailure = (reason: CooldownReason): boolean => FAILURES.includes(reason);
 
 /**
  * What is shared with other processes: what a server said, true for every client. Network errors,
  * timeouts and credentials may be this host's own trouble (its DNS, its route, its token) and stay
  * local, as Kong and Envoy keep active health per node.
  */
-const SHAREABLE: ReadonlySet<CooldownReason> = new Set(["rate-limit", "quota", "server-error"]);
+const SHAREABLE: readonly CooldownReason[] = ["rate-limit", "quota", "server-error"];
 
 /** What a caller is told to wait while the only way in is a probe in flight (or being claimed). */
 export const PROBE_RETRY_MS = 1000;
@@ -55,6 +49,13 @@ export type BreakerState =
       readonly leased: boolean;
     }
   | { readonly kind: "probing"; readonly reason: CooldownReason; readonly inFlight: boolean };
+
+/** A state with a deadline: out of rotation until `until`. */
+export type CooldownState = Extract<BreakerState, { readonly kind: "cooling" | "ejected" }>;
+
+/** Whether the state is a cooldown (cooling, or ejected after failures in a row). */
+export const isCooldown = (state: BreakerState): state is CooldownState =>
+  state.kind === "cooling" || state.kind === "ejected";
 
 /** What a breaker works with, one per balancer. */
 export interface BreakerHost {
@@ -104,6 +105,7 @@ export class Breaker {
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #deadline = Number.POSITIVE_INFINITY;
+  /** What `admits()` answers, set with the state: the selector asks it for every backend of every attempt. */
   #open = true;
 
   constructor(host: BreakerHost, info: BackendInfo, deployment: string | null) {
@@ -121,11 +123,6 @@ export class Breaker {
     return this.#deadline;
   }
 
-  /** Whether it admits an attempt now (see {@link Breaker.admits}), kept with the state for the selector's hot loop. */
-  get open(): boolean {
-    return this.#open;
-  }
-
   get consecutiveFailures(): number {
     return this.#failures;
   }
@@ -139,7 +136,7 @@ export class Breaker {
   waitMs(now: number): number {
     const state = this.#state;
     if (this.admits()) return 0;
-    return state.kind === "cooling" || state.kind === "ejected" ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
+    return isCooldown(state) ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
   }
 
   /** The state as the snapshot names it. */
@@ -159,7 +156,7 @@ export class Breaker {
   advance(now: number): void {
     if (now < this.#deadline) return;
     const state = this.#state;
-    if (state.kind !== "cooling" && state.kind !== "ejected") return;
+    if (!isCooldown(state)) return;
     // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
     // was failing has promised nothing and is tried by one request before it takes the load again.
     if (!isFailure(state.reason)) this.#enter(AVAILABLE, now);
@@ -194,7 +191,7 @@ export class Breaker {
     const now = host.now();
     const base = Math.min(Math.max(0, baseMs), host.maxCooldownMs);
     const state = this.#state;
-    const cooling = state.kind === "cooling" || state.kind === "ejected";
+    const cooling = isCooldown(state);
     const failure = isFailure(reason);
     // Attempts already in flight when it went out fail together: one outage, counted once.
     if (!cooling && failure) this.#failures++;
@@ -212,11 +209,10 @@ export class Breaker {
       },
       now,
     );
-    const { events } = host;
-    if (wasProbe && events.active) this.#emitProbe(cause, now, false);
+    if (wasProbe) this.#emitProbe(cause, now, false);
     if (cooling) return;
     this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
-    if (SHAREABLE.has(reason)) {
+    if (SHAREABLE.includes(reason)) {
       host.shared?.publish({
         type: "cooldown",
         backend: this.#info.name,
@@ -236,7 +232,7 @@ export class Breaker {
     const now = this.#host.now();
     this.#enter(AVAILABLE, now);
     if (!wasProbe) return;
-    if (this.#host.events.active) this.#emitProbe(cause, now, true);
+    this.#emitProbe(cause, now, true);
     this.#host.shared?.publish({ type: "recovered", backend: this.#info.name, deployment: this.deployment });
   }
 
@@ -250,7 +246,7 @@ export class Breaker {
     const until = now + update.remainingMs;
     const state = this.#state;
     if (isFailure(update.reason)) this.#failures = Math.max(this.#failures, update.failures);
-    if (state.kind === "cooling" || state.kind === "ejected") {
+    if (isCooldown(state)) {
       if (until > state.until) this.#enter({ ...state, until }, now);
       return;
     }
@@ -264,11 +260,11 @@ export class Breaker {
   recoverRemotely(): void {
     const state = this.#state;
     if (state.kind === "available") return;
-    if ((state.kind === "cooling" || state.kind === "ejected") && !isFailure(state.reason)) return;
+    if (isCooldown(state) && !isFailure(state.reason)) return;
     this.#failures = 0;
     const now = this.#host.now();
     this.#enter(AVAILABLE, now);
-    if (state.kind === "cooling" || state.kind === "ejected") this.#emitRecovery(state, now);
+    if (isCooldown(state)) this.#emitRecovery(state, now);
   }
 
   /** Stops its timer (the balancer closes). */
@@ -311,6 +307,18 @@ export class Breaker {
     );
   }
 
+  /** Emits an event about this breaker (its backend, its deployment), when anyone listens. */
+  #emit<T extends "cooldown" | "recovery" | "probe">(
+    type: T,
+    now: number,
+    fields: Omit<EventOfType<T>, "type" | "at" | "backend" | "deployment">,
+  ): void {
+    const { events } = this.#host;
+    if (events.active) {
+      events.emit({ type, at: now, backend: this.#info, deployment: this.deployment, ...fields } as EventOfType<T>);
+    }
+  }
+
   /** One `cooldown` event per transition into a cooldown; `requestId` is `undefined` when it was learned remotely. */
   #emitCooldown(
     reason: CooldownReason,
@@ -321,12 +329,7 @@ export class Breaker {
     requestId: number | undefined,
     now: number,
   ): void {
-    if (!this.#host.events.active) return;
-    this.#host.events.emit({
-      type: "cooldown",
-      at: now,
-      backend: this.#info,
-      deployment: this.deployment,
+    this.#emit("cooldown", now, {
       reason,
       status,
       cooldownMs,
@@ -338,28 +341,12 @@ export class Breaker {
     });
   }
 
-  #emitRecovery(state: { readonly since: number; readonly hits: number }, now: number): void {
-    if (!this.#host.events.active) return;
-    this.#host.events.emit({
-      type: "recovery",
-      at: now,
-      backend: this.#info,
-      deployment: this.deployment,
-      downMs: now - state.since,
-      hits: state.hits,
-    });
+  #emitRecovery(state: CooldownState, now: number): void {
+    this.#emit("recovery", now, { downMs: now - state.since, hits: state.hits });
   }
 
   #emitProbe(cause: Cause, now: number, success: boolean): void {
-    this.#host.events.emit({
-      type: "probe",
-      at: now,
-      requestId: cause.requestId,
-      attempt: cause.attempt,
-      backend: this.#info,
-      deployment: this.deployment,
-      success,
-    });
+    this.#emit("probe", now, { requestId: cause.requestId, attempt: cause.attempt, success });
   }
 
   /** Every transition: the state, its deadline and its timer change together here. */
@@ -367,7 +354,7 @@ export class Breaker {
     this.#state = state;
     this.#open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
     this.stop();
-    if (state.kind !== "cooling" && state.kind !== "ejected") {
+    if (!isCooldown(state)) {
       this.#deadline = Number.POSITIVE_INFINITY;
       return;
     }

@@ -4,6 +4,7 @@ import type { FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } fr
 import { isCredentialHeader } from "../utils/credentials.js";
 import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
+import { maxTimerDelay } from "../utils/timers.js";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {
@@ -67,9 +68,6 @@ export const BACKEND_KEYS: readonly string[] = ["url", "priority", "name", "weig
 /** Options of the providers' factories: on a backend, they mean a factory was not used (or a key was misspelt). */
 const FACTORY_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
 
-/** What `setTimeout` can hold: a longer delay fires at once. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
-
 const PREFIX = "openai-priority-loadbalancer: ";
 const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -83,11 +81,20 @@ function fail(field: string, shown: string, expected: string): never {
 type Bag = Record<string, unknown>;
 
 /** A property, read once: a getter or Proxy trap that throws is reported as the field's fault. */
-function read(source: object, key: string, field: string): unknown {
+function read(source: object, key: string, field: string = key): unknown {
   try {
     return (source as Bag)[key];
   } catch {
     throw new TypeError(`${PREFIX}${field} could not be read (a getter or Proxy threw).`);
+  }
+}
+
+/** An object's own keys: a Proxy's `ownKeys` trap that throws is reported as the field's fault. */
+function keysOf(source: object, field: string): string[] {
+  try {
+    return Object.keys(source);
+  } catch {
+    throw new TypeError(`${PREFIX}${field} could not be read (a Proxy threw).`);
   }
 }
 
@@ -98,19 +105,20 @@ function rejectUnknownKeys(
   at: string,
   hint?: (key: string) => string | undefined,
 ): void {
-  let keys: string[];
-  try {
-    keys = Object.keys(source);
-  } catch {
-    throw new TypeError(`${PREFIX}${at} could not be read (a Proxy threw).`);
-  }
-  for (const key of keys) {
+  for (const key of keysOf(source, at)) {
     if (known.includes(key)) continue;
-    const suggestion = hint?.(key) ?? (closest(key, known) ? `did you mean ${closest(key, known)}?` : undefined);
+    const meant = closest(key, known);
+    const suggestion = hint?.(key) ?? (meant && `did you mean ${meant}?`);
     throw new TypeError(
       `${PREFIX}${at} has an unknown option ${quote(key)}${suggestion ? `: ${suggestion}` : ""} (known: ${known.join(", ")}).`,
     );
   }
+}
+
+/** A count of tries or failures: an integer >= 1. */
+function count(field: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail(field, describe(value), "an integer >= 1");
+  return value as number;
 }
 
 function duration(field: string, value: unknown, fallback: number): number;
@@ -120,8 +128,8 @@ function duration(field: string, value: unknown, fallback: number | undefined): 
   if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
     fail(field, describe(value), "a number of milliseconds >= 0");
   }
-  if (value > MAX_DURATION_MS) {
-    fail(field, describe(value), `at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest a timer can wait)`);
+  if (value > maxTimerDelay) {
+    fail(field, describe(value), `at most ${maxTimerDelay} ms (about 24.8 days, the longest a timer can wait)`);
   }
   return value;
 }
@@ -170,13 +178,8 @@ function resolveHeaders(field: string, value: unknown): Headers | undefined {
       header(field, pair[0], pair[1], headers);
     }
   } else if (value !== null && typeof value === "object") {
-    let names: string[];
-    try {
-      names = Object.keys(value);
-    } catch {
-      throw new TypeError(`${PREFIX}${field} could not be read (a Proxy threw).`);
-    }
-    for (const name of names) header(field, name, read(value, name, `${field}[${JSON.stringify(name)}]`), headers);
+    for (const name of keysOf(value, field))
+      header(field, name, read(value, name, `${field}[${JSON.stringify(name)}]`), headers);
   } else {
     fail(field, describe(value), "a Headers or an object of header names to string values");
   }
@@ -188,35 +191,38 @@ function resolveBackend(config: unknown, index: number): ResolvedBackend {
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     fail(at, describe(config), "an object with a url (a hole in the array counts as undefined)");
   }
-  const rawName = read(config, "name", `${at}.name`);
+  // `at` gains the backend's name once it is known: every later message says which backend.
+  const field = (key: string): string => `${at}.${key}`;
+  const get = (key: string): unknown => read(config, key, field(key));
+  const rawName = get("name");
   if (typeof rawName === "string" && rawName !== "") at += ` (${quote(rawName)})`;
   rejectUnknownKeys(config, BACKEND_KEYS, at, (key) => {
     const meant = closest(key, FACTORY_KEYS);
     if (meant === undefined) return undefined;
     return `${key === meant ? "" : `did you mean ${meant}? `}${meant} belongs to the providers' factories (azure(), azureV1(), openai() from "openai-priority-loadbalancer/providers"), which take it out of the backend's fields; for a plain backend, set headers`;
   });
-  const rawUrl = read(config, "url", `${at}.url`);
-  const url = parseUrl(`${at}.url`, rawUrl);
+  const rawUrl = get("url");
+  const url = parseUrl(field("url"), rawUrl);
   const path = url.pathname.replace(/\/+$/, "");
-  const priority = read(config, "priority", `${at}.priority`) ?? 1;
-  if (!Number.isSafeInteger(priority)) fail(`${at}.priority`, describe(priority), "an integer (lower is tried first)");
-  const weight = read(config, "weight", `${at}.weight`) ?? 1;
+  const priority = get("priority") ?? 1;
+  if (!Number.isSafeInteger(priority)) fail(field("priority"), describe(priority), "an integer (lower is tried first)");
+  const weight = get("weight") ?? 1;
   if (typeof weight !== "number" || !(weight > 0) || weight === Infinity) {
-    fail(`${at}.weight`, describe(weight), "a finite number > 0");
+    fail(field("weight"), describe(weight), "a finite number > 0");
   }
   const name = rawName ?? url.host + path;
-  if (typeof name !== "string" || name === "") fail(`${at}.name`, describe(name), "a non-empty string");
-  const headers = resolveHeaders(`${at}.headers`, read(config, "headers", `${at}.headers`));
+  if (typeof name !== "string" || name === "") fail(field("name"), describe(name), "a non-empty string");
+  const headers = resolveHeaders(field("headers"), get("headers"));
   let ownCredential = false;
   if (headers !== undefined) for (const [key] of headers) ownCredential ||= isCredentialHeader(key);
-  const adapter = read(config, "adapter", `${at}.adapter`);
+  const adapter = get("adapter");
   if (adapter !== undefined) {
     const valid =
       adapter !== null &&
       typeof adapter === "object" &&
-      typeof read(adapter, "target", `${at}.adapter.target`) === "function" &&
-      typeof read(adapter, "accepts", `${at}.adapter.accepts`) === "function";
-    if (!valid) fail(`${at}.adapter`, describe(adapter), "a BackendAdapter (with accepts() and target())");
+      typeof read(adapter, "target", field("adapter.target")) === "function" &&
+      typeof read(adapter, "accepts", field("adapter.accepts")) === "function";
+    if (!valid) fail(field("adapter"), describe(adapter), "a BackendAdapter (with accepts() and target())");
   }
   return {
     name,
@@ -258,7 +264,7 @@ function resolveBackends(value: unknown): ResolvedBackend[] {
 }
 
 function optionalFunction<T>(options: object, field: string): T | undefined {
-  const value = read(options, field, field);
+  const value = read(options, field);
   if (value !== undefined && typeof value !== "function") fail(field, describe(value), "a function");
   return value as T | undefined;
 }
@@ -287,9 +293,9 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     fail("options", describe(options), "an object with backends");
   }
   rejectUnknownKeys(options, OPTION_KEYS, "options");
-  const backends = resolveBackends(read(options, "backends", "backends"));
-  const rawDefault = read(options, "defaultCooldownMs", "defaultCooldownMs");
-  const rawMax = read(options, "maxCooldownMs", "maxCooldownMs");
+  const backends = resolveBackends(read(options, "backends"));
+  const rawDefault = read(options, "defaultCooldownMs");
+  const rawMax = read(options, "maxCooldownMs");
   const maxCooldownMs = duration(
     "maxCooldownMs",
     rawMax,
@@ -299,27 +305,17 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
   if (maxCooldownMs < defaultCooldownMs) {
     fail("maxCooldownMs", describe(maxCooldownMs), `at least defaultCooldownMs (${defaultCooldownMs})`);
   }
-  const selection = read(options, "selection", "selection") ?? "random";
+  const selection = read(options, "selection") ?? "random";
   if (!STRATEGIES.includes(selection as SelectionStrategy)) {
     fail("selection", describe(selection), `one of ${STRATEGIES.join(", ")}`);
   }
-  const failureThreshold = read(options, "failureThreshold", "failureThreshold") ?? 3;
-  if (!Number.isSafeInteger(failureThreshold) || (failureThreshold as number) < 1) {
-    fail("failureThreshold", describe(failureThreshold), "an integer >= 1");
-  }
-  const attemptTimeoutMs = duration(
-    "attemptTimeoutMs",
-    read(options, "attemptTimeoutMs", "attemptTimeoutMs"),
-    undefined,
-  );
+  const failureThreshold = count("failureThreshold", read(options, "failureThreshold") ?? 3);
+  const attemptTimeoutMs = duration("attemptTimeoutMs", read(options, "attemptTimeoutMs"), undefined);
   if (attemptTimeoutMs === 0) fail("attemptTimeoutMs", "0", "> 0 (leave it out for no limit)");
   const fetch = optionalFunction<FetchFunction>(options, "fetch");
   // Every backend once, and once more after a wait: bounds the fan-out of one request.
-  const maxAttempts = read(options, "maxAttempts", "maxAttempts") ?? Math.max(10, 2 * backends.length);
-  if (!Number.isSafeInteger(maxAttempts) || (maxAttempts as number) < 1) {
-    fail("maxAttempts", describe(maxAttempts), "an integer >= 1");
-  }
-  const shared = read(options, "shared", "shared") as SharedState | undefined;
+  const maxAttempts = count("maxAttempts", read(options, "maxAttempts") ?? Math.max(10, 2 * backends.length));
+  const shared = read(options, "shared") as SharedState | undefined;
   if (shared !== undefined && typeof (shared as { connect?: unknown } | null)?.connect !== "function") {
     fail("shared", describe(shared), "a SharedState (redisState() or broadcastChannelState())");
   }
@@ -329,17 +325,17 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     defaultCooldownMs,
     maxCooldownMs,
     selection: selection as SelectionStrategy,
-    failureThreshold: failureThreshold as number,
+    failureThreshold,
     attemptTimeoutMs,
-    maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs", "maxWaitMs"), 0),
+    maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs"), 0),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.
     fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now: now ?? monotonicEpochClock(),
     wallNow: now ?? Date.now,
-    maxAttempts: maxAttempts as number,
+    maxAttempts,
     shared,
     random: optionalFunction<() => number>(options, "random") ?? Math.random,
-    logger: resolveLogger(read(options, "logger", "logger")),
+    logger: resolveLogger(read(options, "logger")),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AdapterRequest } from "../types/adapter.js";
+import { raceAbort } from "../utils/timers.js";
 
 /** What every attempt of one request sends, read from the caller's arguments once. */
 export interface PreparedRequest extends AdapterRequest {
@@ -45,18 +46,6 @@ export function pathAndQueryOf(url: string): string {
 const isStream = (body: unknown): body is ReadableStream =>
   typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
 
-/** Rejects with the signal's reason when it aborts; `stop` removes the listener. */
-function whenAborted(signal: AbortSignal): { promise: Promise<never>; stop: () => void } {
-  let stop = (): void => {};
-  const promise = new Promise<never>((_, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    stop = () => signal.removeEventListener("abort", onAbort);
-  });
-  promise.catch(() => {}); // raced below; never an unhandled rejection of its own
-  return { promise, stop };
-}
-
 /**
  * Reads a body stream into one buffer: the chunks are kept as they come and copied once into a buffer of
  * their total size (one chunk is used as it is), so the peak is twice the body, briefly, and then once.
@@ -68,13 +57,12 @@ export async function readBody(
 ): Promise<Uint8Array<ArrayBuffer>> {
   signal?.throwIfAborted();
   const reader = stream.getReader();
-  const abort = signal === undefined ? undefined : whenAborted(signal);
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   try {
     for (;;) {
       const read = reader.read();
-      const { done, value } = await (abort === undefined ? read : Promise.race([read, abort.promise]));
+      const { done, value } = await (signal === undefined ? read : raceAbort(read, signal));
       if (done) break;
       if (!(value instanceof Uint8Array)) {
         throw new TypeError("openai-priority-loadbalancer: a request body stream must yield Uint8Array chunks.");
@@ -85,8 +73,6 @@ export async function readBody(
   } catch (error) {
     reader.cancel(error).catch(() => {});
     throw error;
-  } finally {
-    abort?.stop();
   }
   if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(total);

@@ -99,7 +99,7 @@ export function createSelector(
   const pick = PICKS[strategy];
   return (_now, tried, request, pathScope) => {
     const usable: Usable = (backend) =>
-      backend.whole.open &&
+      backend.whole.admits() &&
       (tried === undefined || !tried.has(backend)) &&
       accepts(backend.config, request) &&
       (backend.deployments.size === 0 || backend.admits(scopeOf(backend.config, request, pathScope)));

@@ -16,7 +16,7 @@ export type ValidUpdate =
   | ({ readonly type: "cooldown"; readonly backend: string; readonly deployment: string | null } & RemoteCooldown)
   | { readonly type: "recovered"; readonly backend: string; readonly deployment: string | null };
 
-const REASONS: ReadonlySet<string> = new Set<CooldownReason>([
+const REASONS: readonly string[] = [
   "rate-limit",
   "server-error",
   "network-error",
@@ -24,7 +24,7 @@ const REASONS: ReadonlySet<string> = new Set<CooldownReason>([
   "quota",
   "credentials",
   "redirect",
-]);
+] satisfies CooldownReason[];
 
 /** Failures in a row beyond this change nothing (the cooldown has long reached `maxCooldownMs`). */
 const MAX_FAILURES = 1000;
@@ -81,7 +81,7 @@ export function parseUpdate(
   const reason = own(raw, "reason");
   const remainingMs = own(raw, "remainingMs");
   const failures = own(raw, "failures") ?? 0;
-  if (typeof reason !== "string" || !REASONS.has(reason)) return undefined;
+  if (typeof reason !== "string" || !REASONS.includes(reason)) return undefined;
   if (typeof remainingMs !== "number" || !Number.isFinite(remainingMs) || remainingMs < 0) return undefined;
   if (typeof failures !== "number" || !Number.isFinite(failures)) return undefined;
   return {
@@ -142,9 +142,7 @@ export function connectShared(
           report(error);
         }
       },
-      report(error) {
-        report(error);
-      },
+      report,
     });
   } catch (error) {
     report(error);

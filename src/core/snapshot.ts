@@ -1,13 +1,13 @@
 import type { DeploymentSnapshot, Snapshot } from "../types/balancer.js";
 import type { Backend } from "./backend.js";
-import type { Breaker } from "./breaker.js";
+import { type Breaker, isCooldown } from "./breaker.js";
 
 /** What a breaker shows: its state, deadline, reason and failures in a row. */
 function stateOf(breaker: Breaker) {
   const { state } = breaker;
   return {
     state: breaker.view(),
-    until: state.kind === "cooling" || state.kind === "ejected" ? state.until : null,
+    until: isCooldown(state) ? state.until : null,
     reason: breaker.reason,
     consecutiveFailures: breaker.consecutiveFailures,
   };

@@ -9,46 +9,41 @@ export function accepts(backend: ResolvedBackend, request: PreparedRequest): boo
 }
 
 /**
- * The backend's own `headers` go last: they win over the caller's and the adapter's. When they carry a
- * credential, the caller's `api-key` and `authorization` are both removed first: a backend with a key of
- * its own never receives the caller's, whichever header either is in.
+ * What every attempt carries, set after any adapter so that no adapter can undo it:
+ * - the backend's own `headers`, last: they win over the caller's and the adapter's. When they carry a
+ *   credential, the caller's `api-key` and `authorization` are both removed first: a backend with a key of
+ *   its own never receives the caller's, whichever header either is in;
+ * - `redirect: "manual"`: following a redirect would re-send this backend's key (and, for 307/308, the
+ *   prompt) to wherever it points. A redirect comes back as a response, which `failureReason` rules the
+ *   backend's failure;
+ * - a body the caller streamed, as a stream again.
  */
-function withOwnHeaders(backend: ResolvedBackend, target: AttemptTarget): AttemptTarget {
+function sealed(backend: ResolvedBackend, request: PreparedRequest, target: AttemptTarget): AttemptTarget {
+  const init: RequestInit & { duplex?: "half" } = { ...target.init, redirect: "manual" };
   const own = backend.headers;
-  if (own === undefined) return target;
-  const headers = new Headers(target.init.headers);
-  if (backend.ownCredential) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  for (const [name, value] of own) headers.set(name, value);
-  return { url: target.url, init: { ...target.init, headers } };
-}
-
-/**
- * Redirects are never followed: following one would re-send this backend's key (and, for 307/308, the
- * prompt) to wherever it points. A redirect comes back as a response, which `failureReason` rules the
- * backend's failure. Set here, after any adapter, so no adapter can turn it off.
- */
-function manualRedirects(target: AttemptTarget): AttemptTarget {
-  return target.init.redirect === "manual" ? target : { url: target.url, init: { ...target.init, redirect: "manual" } };
-}
-
-/** What every attempt must carry: manual redirects, and a body the caller streamed as a stream again. */
-function sealed(request: PreparedRequest, target: AttemptTarget): AttemptTarget {
-  const safe = manualRedirects(target);
-  const { body } = safe.init;
-  if (request.streamed !== true || !(body instanceof Uint8Array)) return safe;
-  return { url: safe.url, init: { ...safe.init, body: streamOf(body), duplex: "half" } as RequestInit };
+  if (own !== undefined) {
+    const headers = new Headers(init.headers);
+    if (backend.ownCredential) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+    for (const [name, value] of own) headers.set(name, value);
+    init.headers = headers;
+  }
+  if (request.streamed === true && init.body instanceof Uint8Array) {
+    init.body = streamOf(init.body);
+    init.duplex = "half";
+  }
+  return { url: target.url, init };
 }
 
 /**
  * Where this backend's attempt goes: without an adapter, the caller's path and query behind the
- * backend's origin and path prefix, the prepared init as it is (it already says `redirect: "manual"`).
+ * backend's origin and path prefix, with the prepared init.
  */
 export function targetFor(backend: ResolvedBackend, request: PreparedRequest): AttemptTarget | Promise<AttemptTarget> {
-  if (backend.adapter === undefined) {
-    return sealed(request, withOwnHeaders(backend, { url: backend.base + request.pathAndQuery, init: request.init }));
-  }
-  const target = backend.adapter.target(request, backend.base);
+  const { adapter } = backend;
+  if (adapter === undefined)
+    return sealed(backend, request, { url: backend.base + request.pathAndQuery, init: request.init });
+  const target = adapter.target(request, backend.base);
   return target instanceof Promise
-    ? target.then((resolved) => sealed(request, withOwnHeaders(backend, resolved)))
-    : sealed(request, withOwnHeaders(backend, target));
+    ? target.then((resolved) => sealed(backend, request, resolved))
+    : sealed(backend, request, target);
 }

@@ -1,7 +1,7 @@
 import type { CooldownReason } from "../types/events.js";
 
 /** Statuses that fetch would follow: the balancer never does (see the README's Security section). */
-const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];
 
 /**
  * What a response says about its backend: a reason to take it out of rotation and send the request on
@@ -13,6 +13,6 @@ const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 export function failureReason(response: Pick<Response, "status" | "type">): CooldownReason | undefined {
   const { status } = response;
   if (status === 429) return "rate-limit";
-  if (REDIRECTS.has(status) || response.type === "opaqueredirect") return "redirect";
+  if (REDIRECTS.includes(status) || response.type === "opaqueredirect") return "redirect";
   return status >= 500 ? "server-error" : undefined;
 }
