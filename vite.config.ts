@@ -23,6 +23,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "stateful", environment: "node", include: ["test/stateful/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: { name: "dashboard", environment: "happy-dom", include: ["test/dashboard/**/*.test.{ts,tsx}"] },
       },
     ],
