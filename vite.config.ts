@@ -6,7 +6,12 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: "src/index.ts", providers: "src/providers/index.ts", dashboard: "dashboard/index.ts" },
+      entry: {
+        index: "src/index.ts",
+        providers: "src/providers/index.ts",
+        lease: "src/lease/index.ts",
+        dashboard: "dashboard/index.ts",
+      },
       formats: ["es"],
     },
   },

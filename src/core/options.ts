@@ -32,7 +32,8 @@ export interface ResolvedOptions {
 
 const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
 
-function fail(field: string, value: unknown, expected: string): never {
+/** Throws the TypeError for an invalid option: the field, what it must be, and the value (objects by type only). */
+export function fail(field: string, value: unknown, expected: string): never {
   // Objects are named by type only: String() of one may throw, and its contents may hold secrets.
   const shown =
     typeof value === "string"

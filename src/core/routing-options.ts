@@ -1,15 +1,10 @@
 import type { LoadBalancerOptions } from "../types/options.js";
 import { OwnerMap, type Owner } from "./affinity.js";
+import { fail } from "./options.js";
 import type { RoutingOptions } from "./routing.js";
 
 const DEFAULT_MAX_IDS = 10_000;
 const DEFAULT_STICKY_FIELDS: readonly string[] = ["prompt_cache_key", "user"];
-
-function fail(field: string, value: unknown, expected: string): never {
-  // Objects are named by type only: their contents may hold secrets.
-  const shown = typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? typeof value : value;
-  throw new TypeError(`openai-priority-loadbalancer: ${field} must be ${expected}, got ${String(shown)}.`);
-}
 
 /**
  * Validates `affinity`, `home` and `sticky` against the backends (already validated, in configuration
@@ -45,7 +40,7 @@ export function resolveRouting(
   else if (sticky !== false) {
     if (sticky === null || typeof sticky !== "object") fail("sticky", sticky, "a boolean or { header, fields }");
     const { header, fields = [] } = sticky;
-    if (header !== undefined && (typeof header !== "string" || !/^[!#$%&'*+.^`|~\w-]+$/.test(header)))
+    if (header !== undefined && (typeof header !== "string" || !/^[\w-]+$/.test(header)))
       fail("sticky.header", header, "a header name");
     if (!Array.isArray(fields) || fields.some((field) => typeof field !== "string" || field === ""))
       fail("sticky.fields", fields, "an array of field names");

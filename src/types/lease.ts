@@ -1,6 +1,6 @@
 import type { BackendInfo } from "./events.js";
 
-/** What {@link LoadBalancer.lease} is asked for. */
+/** What `lease()` (`openai-priority-loadbalancer/lease`) is asked for. */
 export interface LeaseOptions {
   /**
    * The model, by the caller's name: backends whose `models` map does not serve it are skipped, and the
@@ -46,7 +46,7 @@ export interface Lease {
   release(outcome: LeaseOutcome): void;
 }
 
-/** Thrown by {@link LoadBalancer.lease} when no backend can be leased within `maxWaitMs`. */
+/** Rejected with by `lease()` when no backend can be leased within `maxWaitMs`. */
 export interface LeaseUnavailable extends Error {
   readonly name: "LeaseUnavailableError";
   /** Time until the soonest backend that could serve it is back, ms; `undefined` when none serves it at all. */

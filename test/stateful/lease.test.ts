@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { lease, type LeasePort, type PortAttempt, type Settlement } from "../../src/core/lease.js";
+import { LEASE_PORT, type LeasePort, type PortAttempt, type Settlement } from "../../src/core/lease-port.js";
+import type { LoadBalancer } from "../../src/index.js";
+import { lease as leaseOf } from "../../src/lease/index.js";
 import type { PreparedRequest } from "../../src/core/request.js";
 import type { AttemptTarget } from "../../src/types/adapter.js";
 
@@ -36,6 +38,10 @@ const azureTarget = (): AttemptTarget => ({
   url: "https://ptu.openai.azure.com/openai/v1/realtime",
   init: { method: "GET", headers: { "api-key": "K" }, body: JSON.stringify({ model: "rt-deployment" }) },
 });
+
+/** `lease()` over a bare port, as a balancer holds it. */
+const lease = (port: LeasePort, options?: Parameters<typeof leaseOf>[1]) =>
+  leaseOf({ [LEASE_PORT]: port } as unknown as LoadBalancer, options);
 
 afterEach(() => {
   vi.useRealTimers();
@@ -132,6 +138,9 @@ describe("a lease", () => {
 
   it("rejects invalid options with a TypeError naming the field", async () => {
     const { port } = scriptedPort([]);
+    await expect(leaseOf({} as LoadBalancer)).rejects.toThrow(
+      /lease\(\) balancer must be a balancer made by createLoadBalancer/,
+    );
     await expect(lease(port, { model: "" })).rejects.toThrow(/lease\(\) model must be a non-empty string/);
     await expect(lease(port, { path: "v1/realtime" })).rejects.toThrow(/lease\(\) path/);
     await expect(lease(port, { protocol: "udp" as never })).rejects.toThrow(/lease\(\) protocol/);

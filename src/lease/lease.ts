@@ -1,57 +1,48 @@
+// Types only from the core: a value imported from it would make the build split the core into a shared
+// chunk that every entry then loads. The few values the lease needs are repeated here.
+import type { LEASE_PORT as CORE_LEASE_PORT, LeasePort, Settlement } from "../core/lease-port.js";
 import type { AttemptTarget } from "../types/adapter.js";
-import type { BackendInfo, CooldownReason } from "../types/events.js";
+import type { LoadBalancer } from "../types/balancer.js";
+import type { CooldownReason } from "../types/events.js";
 import type { Lease, LeaseOptions, LeaseOutcome, LeaseUnavailable } from "../types/lease.js";
-import { sleep } from "../utils/timers.js";
-import type { PreparedRequest } from "./request.js";
-import { failureReason } from "./verdict.js";
+import type { PreparedRequest } from "../core/request.js";
 
-/** What the state machine learns from a lease: the same verdicts an attempt of a fetch comes to. */
-export type Settlement =
-  | { readonly result: "response"; readonly status: number }
-  | {
-      readonly result: "failure";
-      readonly reason: CooldownReason;
-      readonly status?: number;
-      readonly cooldownMs?: number;
-    }
-  | { readonly result: "aborted" };
+/** The core's LEASE_PORT: `Symbol.for` gives the same symbol for the same key, in any bundle. */
+const LEASE_PORT = Symbol.for("openai-priority-loadbalancer.lease-port") as typeof CORE_LEASE_PORT;
 
-/** One leased attempt, started by the port: the backend counts it in flight until `settle`. */
-export interface PortAttempt {
-  readonly backend: BackendInfo;
-  /** Where and how to reach this backend for the request (credentials applied); may be async (a token provider). */
-  target(): AttemptTarget | Promise<AttemptTarget>;
-  /** The attempt is being made to `url` (the `attempt` event). */
-  sent(url: string): void;
-  /** Its end, exactly once: `outcome`, `probe`, `cooldown` and the backend's counters follow from it. */
-  settle(settlement: Settlement): void;
+/** As the core's verdict: 429 and 5xx are the backend's failures; every other status is the caller's. */
+function failureReason(status: number): CooldownReason | undefined {
+  if (status === 429) return "rate-limit";
+  return status >= 500 ? "server-error" : undefined;
 }
 
-/**
- * What the lease needs of the balancer: its clock, its wait budget, and a choice by the same tiers,
- * states, probes and adapters as a fetch. The attempt loop implements it; the lease holds no state of its own.
- */
-export interface LeasePort {
-  now(): number;
-  readonly maxWaitMs: number;
-  /** Chooses a backend and starts an attempt on it, or says how long until one is back (`undefined`: none serves it). */
-  start(request: PreparedRequest): PortAttempt | { readonly retryAfterMs: number | undefined };
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts (as the core's `sleep`). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
-class LeaseUnavailableError extends Error implements LeaseUnavailable {
-  override readonly name = "LeaseUnavailableError" as const;
-  readonly retryAfterMs: number | undefined;
-  constructor(retryAfterMs: number | undefined) {
-    super(
-      retryAfterMs === undefined
-        ? "openai-priority-loadbalancer: no backend serves this lease (model or path)."
-        : `openai-priority-loadbalancer: every backend for this lease is cooling down; retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
-    );
-    this.retryAfterMs = retryAfterMs;
-  }
+function unavailable(retryAfterMs: number | undefined): LeaseUnavailable {
+  const error = new Error(
+    retryAfterMs === undefined
+      ? "openai-priority-loadbalancer: no backend serves this lease."
+      : `openai-priority-loadbalancer: every backend for this lease is cooling down; retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
+  );
+  return Object.assign(error, { name: "LeaseUnavailableError" as const, retryAfterMs });
 }
 
 function fail(field: string, value: unknown, expected: string): never {
+  // Objects are named by type only: their contents may hold secrets.
   const shown = typeof value === "string" ? JSON.stringify(value) : typeof value === "object" ? typeof value : value;
   throw new TypeError(`openai-priority-loadbalancer: lease() ${field} must be ${expected}, got ${String(shown)}.`);
 }
@@ -94,12 +85,21 @@ function settlementOf(outcome: LeaseOutcome, okStatus: number): Settlement {
 }
 
 /**
- * Leases a backend for traffic that does not go through `fetch`: chosen by the same tiers, states and
- * adapters, waited for within `maxWaitMs` when every backend is cooling, and counted in flight until the
+ * Leases one of `balancer`'s backends for traffic that does not go through `fetch` (Realtime over WebSocket
+ * or WebRTC): chosen by the same tiers, states and adapters, waited for within `maxWaitMs` when every backend is cooling, and counted in flight until the
  * caller hands back the outcome. A backend whose credentials cannot be prepared cools down and the next is tried.
+ *
+ * @example
+ * const leased = await lease(lb, { model: "gpt-realtime" });
+ * const socket = new WebSocket(leased.url, { headers: Object.fromEntries(leased.headers) }); // Node's ws
+ * socket.on("open", () => leased.release({ ok: true }));
+ * socket.on("unexpected-response", (_, res) => leased.release({ status: res.statusCode, retryAfterMs: Number(res.headers["retry-after-ms"]) || undefined }));
+ * socket.on("error", (error) => leased.release({ error }));
  * @throws {TypeError} for invalid options; rejects with a `LeaseUnavailableError` (with `retryAfterMs`) when none is available in time.
  */
-export async function lease(port: LeasePort, options: LeaseOptions = {}): Promise<Lease> {
+export async function lease(balancer: LoadBalancer, options: LeaseOptions = {}): Promise<Lease> {
+  const port = (balancer as unknown as Record<symbol, LeasePort | undefined> | null)?.[LEASE_PORT];
+  if (port === undefined) fail("balancer", balancer, "a balancer made by createLoadBalancer");
   if (options === null || typeof options !== "object") fail("options", options, "an object");
   const { protocol = "websocket", signal } = options;
   if (protocol !== "websocket" && protocol !== "http") fail("protocol", protocol, '"websocket" or "http"');
@@ -111,7 +111,7 @@ export async function lease(port: LeasePort, options: LeaseOptions = {}): Promis
     if (!("settle" in started)) {
       const { retryAfterMs } = started;
       if (retryAfterMs === undefined || retryAfterMs > port.maxWaitMs - waitedMs) {
-        throw new LeaseUnavailableError(retryAfterMs);
+        throw unavailable(retryAfterMs);
       }
       // Zero would spin: a probe in flight or a clock that lags says "now" until the state moves.
       const waitMs = Math.max(1, retryAfterMs);
