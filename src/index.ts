@@ -7,7 +7,7 @@ export type {
   Logger,
   SelectionStrategy,
 } from "./types/options.js";
-export type { AdapterRequest, AttemptTarget, BackendAdapter } from "./types/adapter.js";
+export type { AdapterRequest, AttemptTarget, BackendAdapter, Spillover } from "./types/adapter.js";
 export type {
   AttemptEvent,
   BackendInfo,
