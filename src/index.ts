@@ -6,6 +6,7 @@ export type {
   LoadBalancerOptions,
   Logger,
   SelectionStrategy,
+  StickyOptions,
 } from "./types/options.js";
 export type { AdapterRequest, AttemptTarget, BackendAdapter, Spillover } from "./types/adapter.js";
 export type {

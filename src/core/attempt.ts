@@ -1,12 +1,15 @@
-import type { AttemptTarget } from "../types/adapter.js";
+import type { AttemptTarget, Spillover } from "../types/adapter.js";
 import type { CooldownReason as ThrottleReason } from "../types/events.js";
 import { sleep } from "../utils/timers.js";
 import type { Backend } from "./backend.js";
+import { watchCreated } from "./created.js";
 import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
+import type { LeasePort } from "./lease-port.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
+import { BALANCED, pinnedResponse, type Route, routeFor, type RoutingOptions } from "./routing.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 import { targetFor } from "./target.js";
 import { failureReason } from "./verdict.js";
@@ -17,6 +20,8 @@ export interface BalancerContext {
   readonly backends: readonly Backend[];
   readonly select: Selector;
   readonly events: Emitter;
+  /** Affinity, home backend and stickiness (see routing.ts). */
+  readonly routing: RoutingOptions;
   lastRequestId: number;
 }
 
@@ -128,11 +133,20 @@ function ended(
   result: "response" | "failure" | "aborted",
   status?: number,
   reason?: ThrottleReason,
+  spillover?: Spillover,
 ): void {
   const { events, options } = call.context;
   if (events.active) {
     const at = options.now();
-    events.emit({ type: "outcome", ...about(call, backend, at), result, status, reason, durationMs: at - sentAt });
+    const event = {
+      type: "outcome",
+      ...about(call, backend, at),
+      result,
+      status,
+      reason,
+      durationMs: at - sentAt,
+    } as const;
+    events.emit(spillover === undefined ? event : { ...event, spillover });
   }
 }
 
@@ -141,6 +155,20 @@ function probed(call: Call, backend: Backend, success: boolean): void {
   if (events.active) {
     events.emit({ type: "probe", ...about(call, backend, options.now()), success });
   }
+}
+
+/** The backends on `backend`'s origin (other deployments of the same resource), itself included. */
+function sameOrigin(context: BalancerContext, backend: Backend): Backend[] {
+  const origin = new URL(backend.config.base).origin;
+  return context.backends.filter((other) => new URL(other.config.base).origin === origin);
+}
+
+/** The answer when no backend is left for a request: the pinned backend's own state, or the synthetic 429. */
+function refused(context: BalancerContext, route: Route, retryAfterMs: number): Response {
+  const owner = route.pinned === undefined ? undefined : context.backends.find((b) => b.config.name === route.pinned);
+  if (owner === undefined) return exhaustedResponse(retryAfterMs, context.backends.length);
+  const failing = owner.reason !== null && owner.reason !== "rate-limit" && owner.reason !== "quota";
+  return pinnedResponse(route, retryAfterMs, failing);
 }
 
 /**
@@ -159,6 +187,7 @@ export async function balancedFetch(
   const prepared = prepareRequest(input, init);
   const request = prepared instanceof Promise ? await prepared : prepared;
   const call: Call = { context, request, requestId: ++context.lastRequestId, attempt: 0 };
+  const route = routeFor(context.routing, request.pathAndQuery, request.init);
   const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
@@ -166,10 +195,10 @@ export async function balancedFetch(
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     const now = options.now();
-    const backend = context.select(now, tried, request);
+    const backend = context.select(now, tried, request, route);
 
     if (backend === undefined) {
-      const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
+      const retryAfterMs = soonestRecoveryMs(context.backends, now, request, route.pinned);
       if (retryAfterMs === undefined) return unservableResponse();
       const waiting = retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
       if (events.active)
@@ -181,7 +210,7 @@ export async function balancedFetch(
           retryAfterMs,
           waiting,
         });
-      if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
+      if (!waiting) return refused(context, route, retryAfterMs);
       await sleep(retryAfterMs, signal);
       waitedMs += retryAfterMs;
       tried = undefined; // after the wait every backend deserves another chance
@@ -202,20 +231,24 @@ export async function balancedFetch(
     const response = "response" in outcome ? outcome.response : undefined;
     const reason =
       response === undefined ? (outcome as { failed: ThrottleReason }).failed : failureReason(response.status);
+    const spillover = response && backend.config.adapter?.spillover?.(response.headers);
+    if (spillover !== undefined) backend.stats.spilled++;
     if (response === undefined || reason !== undefined) {
       // Release the connection: nobody will read this body.
       response?.body?.cancel().catch(() => {});
       backend.fail(reason!, response?.status);
-      ended(call, backend, now, "failure", response?.status, reason);
+      ended(call, backend, now, "failure", response?.status, reason, spillover);
       if (isProbe) probed(call, backend, false);
       const fromHeaders = response && parseCooldownMs(response.headers, options.now());
       coolDown(call, backend, reason!, fromHeaders ?? options.defaultCooldownMs, response?.status);
       tried ??= new Set();
       tried.add(backend);
+      // The provider already sent it to its spillover deployment on this resource: not there a second time.
+      if (spillover !== undefined) for (const other of sameOrigin(context, backend)) tried.add(other);
       continue;
     }
 
-    ended(call, backend, now, "response", response.status);
+    ended(call, backend, now, "response", response.status, undefined, spillover);
     if (backend.succeed(response.status)) probed(call, backend, true);
     const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
     if (quotaMs !== undefined) coolDown(call, backend, "quota", quotaMs, response.status);
@@ -223,6 +256,49 @@ export async function balancedFetch(
       const at = options.now();
       events.emit({ type: "response", ...about(call, backend, at), status: response.status, latencyMs: at - started });
     }
-    return response;
+    const { owners } = context.routing;
+    if (!route.watch || owners === undefined) return response;
+    return watchCreated(response, (ids) => {
+      for (const id of ids) owners.remember(id, backend.config.name);
+    });
   }
+}
+
+/** The lease's way into the state machine: the same choice, bookkeeping and events as an attempt of a fetch. */
+export function leasePort(context: BalancerContext): LeasePort {
+  const { options, events } = context;
+  return {
+    now: options.now,
+    maxWaitMs: options.maxWaitMs,
+    start(request) {
+      const now = options.now();
+      const backend = context.select(now, undefined, request, BALANCED);
+      if (backend === undefined) return { retryAfterMs: soonestRecoveryMs(context.backends, now, request) };
+      const call: Call = { context, request, requestId: ++context.lastRequestId, attempt: 1 };
+      const isProbe = backend.startAttempt();
+      return {
+        backend: backend.info,
+        target: () => targetFor(backend.config, request),
+        sent(url) {
+          if (events.active)
+            events.emit({ type: "attempt", ...about(call, backend, now), method: request.method, url });
+        },
+        settle(settlement) {
+          if (settlement.result === "aborted") {
+            backend.abandonAttempt();
+            ended(call, backend, now, "aborted");
+          } else if (settlement.result === "response") {
+            ended(call, backend, now, "response", settlement.status);
+            if (backend.succeed(settlement.status)) probed(call, backend, true);
+          } else {
+            const { reason, status, cooldownMs } = settlement;
+            backend.fail(reason, status);
+            ended(call, backend, now, "failure", status, reason);
+            if (isProbe) probed(call, backend, false);
+            coolDown(call, backend, reason, cooldownMs ?? options.defaultCooldownMs, status);
+          }
+        },
+      };
+    },
+  };
 }

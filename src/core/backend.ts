@@ -8,7 +8,14 @@ const FAILURES: ReadonlySet<ThrottleReason> = new Set(["server-error", "network-
 
 /** A backend's counters; see {@link BackendSnapshot}. */
 export type BackendStats = {
-  -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K];
+  -readonly [K in
+    | "inFlight"
+    | "requests"
+    | "successes"
+    | "throttles"
+    | "errors"
+    | "lastStatus"
+    | "spilled"]: BackendSnapshot[K];
 };
 
 /** What a cooldown came to, for the cooldown event. */
@@ -41,7 +48,15 @@ export class Backend {
   ejected = false;
   consecutiveFailures = 0;
   /** The counters `snapshot()` shows, as they are. */
-  readonly stats: BackendStats = { inFlight: 0, requests: 0, successes: 0, throttles: 0, errors: 0, lastStatus: null };
+  readonly stats: BackendStats = {
+    inFlight: 0,
+    requests: 0,
+    successes: 0,
+    throttles: 0,
+    errors: 0,
+    lastStatus: null,
+    spilled: 0,
+  };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
 

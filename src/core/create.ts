@@ -1,11 +1,13 @@
 import type { LoadBalancer } from "../types/balancer.js";
 import type { LoadBalancerEvent } from "../types/events.js";
 import type { FetchFunction, LoadBalancerOptions } from "../types/options.js";
-import { balancedFetch, type BalancerContext } from "./attempt.js";
+import { balancedFetch, type BalancerContext, leasePort } from "./attempt.js";
 import { Backend } from "./backend.js";
 import { Emitter } from "./events.js";
 import { attachLogger } from "./log.js";
+import { LEASE_PORT } from "./lease-port.js";
 import { resolveOptions } from "./options.js";
+import { resolveRouting } from "./routing-options.js";
 import { createSelector } from "./select.js";
 import { takeSnapshot } from "./snapshot.js";
 
@@ -25,6 +27,7 @@ import { takeSnapshot } from "./snapshot.js";
  */
 export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
   const resolved = resolveOptions(options);
+  const routing = resolveRouting(options, resolved.backends);
   const { logger, now } = resolved;
   const events = new Emitter((error) => {
     const message = "openai-priority-loadbalancer: an event listener threw";
@@ -43,6 +46,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     backends,
     select: createSelector(backends, resolved.selection, resolved.random),
     events,
+    routing,
     lastRequestId: 0,
   };
   const fetch: FetchFunction = (input, init) => balancedFetch(context, input, init);
@@ -50,5 +54,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     fetch,
     on: (type: string, listener: (event: LoadBalancerEvent) => void) => events.on(type, listener),
     snapshot: () => takeSnapshot(backends, now()),
+    // For `lease()` of openai-priority-loadbalancer/lease; not part of the typed API.
+    [LEASE_PORT]: leasePort(context),
   } as LoadBalancer;
 }

@@ -1,6 +1,7 @@
 import type { SelectionStrategy } from "../types/options.js";
 import type { Backend } from "./backend.js";
 import type { PreparedRequest } from "./request.js";
+import { rendezvous, type Route } from "./routing.js";
 import { accepts } from "./target.js";
 
 /** Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this request already failed on. */
@@ -8,6 +9,7 @@ export type Selector = (
   now: number,
   tried: ReadonlySet<Backend> | undefined,
   request: PreparedRequest,
+  route?: Route,
 ) => Backend | undefined;
 
 type Usable = (backend: Backend) => boolean;
@@ -85,11 +87,16 @@ export function createSelector(
 ): Selector {
   const tiers = toTiers(backends);
   const pick = PICKS[strategy];
-  return (now, tried, request) => {
+  return (now, tried, request, route) => {
+    const pinned = route?.pinned;
     const usable: Usable = (backend) =>
-      backend.isAvailable(now) && (tried === undefined || !tried.has(backend)) && accepts(backend.config, request);
+      (pinned === undefined || backend.config.name === pinned) &&
+      backend.isAvailable(now) &&
+      (tried === undefined || !tried.has(backend)) &&
+      accepts(backend.config, request);
+    const key = route?.stickyKey;
     for (const tier of tiers) {
-      const chosen = pick(tier, usable, random);
+      const chosen = key === undefined ? pick(tier, usable, random) : rendezvous(tier, usable, key);
       if (chosen !== undefined) return chosen;
     }
     return undefined;
@@ -107,10 +114,11 @@ export function soonestRecoveryMs(
   backends: readonly Backend[],
   now: number,
   request: PreparedRequest,
+  pinned?: string,
 ): number | undefined {
   let soonest: number | undefined;
   for (const backend of backends) {
-    if (!accepts(backend.config, request)) continue;
+    if (!accepts(backend.config, request) || (pinned !== undefined && backend.config.name !== pinned)) continue;
     const wait = backend.isAvailable(now) ? 0 : backend.cooling ? backend.until - now : PROBE_RETRY_MS;
     soonest = soonest === undefined ? wait : Math.min(soonest, wait);
   }
