@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { watchCreated } from "../../src/core/created.js";
 
@@ -77,5 +78,47 @@ describe("ids read from responses as they pass", () => {
     const big = `{"id":"resp_big","output":"${"x".repeat(300 * 1024)}"}`;
     await watchCreated(chunked([big], { "content-type": "application/json" }), (ids) => seen.push(...ids)).text();
     expect(seen).toEqual(["resp_big"]);
+  });
+
+  it("however the body is split into chunks, it arrives byte for byte and the same ids are reported (property)", async () => {
+    const created = `event: response.created\r\ndata: ${JSON.stringify({ type: "response.created", response: { id: "resp_é" } })}\r\n\r\n`;
+    const bodies = [
+      {
+        type: "application/json",
+        text: JSON.stringify({ id: "batch_ü1", output_file_id: "file-ø" }),
+        ids: ["batch_ü1", "file-ø"],
+      },
+      {
+        type: "text/event-stream",
+        text: `${created}data: {"type":"response.output_text.delta","delta":"€"}\n\n`,
+        ids: ["resp_é"],
+      },
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...bodies), fc.array(fc.nat(), { maxLength: 8 }), async (body, cuts) => {
+        const bytes = encoder.encode(body.text);
+        const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+        const pieces: Uint8Array[] = [];
+        let from = 0;
+        for (const point of [...points, bytes.length]) {
+          pieces.push(bytes.slice(from, point));
+          from = point;
+        }
+        let index = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (index < pieces.length) controller.enqueue(pieces[index++]!);
+            else controller.close();
+          },
+        });
+        const seen: string[] = [];
+        const watched = watchCreated(new Response(stream, { headers: { "content-type": body.type } }), (ids) =>
+          seen.push(...ids),
+        );
+        expect(new Uint8Array(await watched.arrayBuffer())).toEqual(bytes);
+        expect(seen).toEqual(body.ids);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
