@@ -32,6 +32,17 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** `pending`, or the signal's reason as soon as it aborts: a token provider that never answers cannot hold the caller. */
+function raced<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return pending;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 function unavailable(retryAfterMs: number | undefined): LeaseUnavailable {
   const error = new Error(
     retryAfterMs === undefined
@@ -118,7 +129,7 @@ export async function lease(balancer: LoadBalancer, options: LeaseOptions = {}):
     let target: AttemptTarget;
     try {
       const pending = started.target();
-      target = pending instanceof Promise ? await pending : pending;
+      target = pending instanceof Promise ? await raced(pending, signal) : pending;
     } catch {
       started.settle(signal?.aborted ? { result: "aborted" } : { result: "failure", reason: "credentials" });
       if (signal?.aborted) throw signal.reason;

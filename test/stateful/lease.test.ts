@@ -139,6 +139,16 @@ describe("a lease", () => {
     await expect(pending).rejects.toBe(reason);
   });
 
+  it("stops waiting for credentials when the signal aborts, and hands the attempt back as aborted", async () => {
+    const { port, settled } = scriptedPort([{ name: "entra", target: () => new Promise<AttemptTarget>(() => {}) }]);
+    const controller = new AbortController();
+    const pending = lease(port, { signal: controller.signal });
+    const reason = new Error("gave up");
+    setTimeout(() => controller.abort(reason), 0);
+    await expect(pending).rejects.toBe(reason);
+    expect(settled).toEqual([["entra", { result: "aborted" }]]);
+  });
+
   it("rejects invalid options with a TypeError naming the field", async () => {
     const { port } = scriptedPort([]);
     await expect(leaseOf({} as LoadBalancer)).rejects.toThrow(
