@@ -10,7 +10,8 @@ const info = (name: string) => ({ name, url: `https://${name}.example`, priority
 /** A port over a script of answers: each `start` takes the next one. */
 function scriptedPort(
   script: Array<
-    { retryAfterMs: number | undefined } | { name: string; target: () => AttemptTarget; deployment?: string }
+    | { retryAfterMs: number | undefined }
+    | { name: string; target: () => AttemptTarget | Promise<AttemptTarget>; deployment?: string }
   >,
 ) {
   const settled: Array<[string, Settlement]> = [];
