@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BALANCED, pinnedResponse, rendezvous, routeFor } from "../../src/core/routing.js";
 import { resolveOptions } from "../../src/core/options.js";
@@ -99,6 +100,53 @@ describe("the routing options", () => {
     expect(() => resolveRouting({ sticky: { header: "bad header" } })).toThrow(/sticky\.header/);
     expect(() => resolveRouting({ sticky: {} })).toThrow(/sticky must be a header or at least one field/);
     expect(() => resolveRouting({ sticky: "yes" as never })).toThrow(TypeError);
+    expect(() => resolveRouting({ sticky: { header: "x", feilds: ["user"] } as never })).toThrow(
+      /sticky has an unknown option "feilds": did you mean fields\?/,
+    );
+    expect(() => resolveRouting({ affinity: { maxIDs: 5 } as never })).toThrow(/affinity has an unknown option/);
+  });
+
+  it("any value of affinity, home or sticky either resolves or throws a TypeError naming that field", () => {
+    const value = fc.oneof(
+      fc.anything(),
+      fc.constantFrom(true, false, 0, 1, "ptu", "", "x-session", null, undefined),
+      fc.record({ maxIds: fc.anything() }, { requiredKeys: [] }),
+      fc.record({ header: fc.oneof(fc.string(), fc.anything()), fields: fc.anything() }, { requiredKeys: [] }),
+      fc.record({ fields: fc.array(fc.oneof(fc.string(), fc.anything()), { maxLength: 3 }) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom("affinity", "home", "sticky"), value, (field, given) => {
+        try {
+          resolveRouting({ [field]: given });
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError);
+          expect((error as Error).message).toMatch(new RegExp(`^openai-priority-loadbalancer: ${field}\\b`));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("valid values always resolve, and a sticky header is matched in lower case", () => {
+    const valid = {
+      affinity: fc.oneof(fc.boolean(), fc.record({ maxIds: fc.integer({ min: 1, max: 1e6 }) }, { requiredKeys: [] })),
+      home: fc.oneof(fc.constant(false as const), fc.constantFrom(...backends.map((backend) => backend.name))),
+      sticky: fc.oneof(
+        fc.boolean(),
+        fc.record({
+          header: fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+          fields: fc.array(fc.string({ minLength: 1 }), { maxLength: 3 }),
+        }),
+      ),
+    };
+    fc.assert(
+      fc.property(fc.record(valid, { requiredKeys: [] }), (options) => {
+        const routing = resolveRouting(options);
+        const { sticky } = options;
+        if (typeof sticky === "object") expect(routing.sticky?.header).toBe(sticky.header.toLowerCase());
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
