@@ -12,7 +12,7 @@ import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
 import { pinnedResponse, type Route, routeFor } from "./routing.js";
 import { deploymentInPath, scopeOf } from "./scope.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
-import { targetFor } from "./target.js";
+import { accepts, targetFor } from "./target.js";
 import { failureReason } from "./verdict.js";
 
 /** What the attempt loop works with; one per balancer. */
@@ -214,7 +214,9 @@ export async function balancedFetch(
     request,
     requestId: ++context.lastRequestId,
     pathScope: deploymentInPath(request.pathAndQuery),
-    route: routeFor(options.routing, request.pathAndQuery, request.init),
+    route: routeFor(options.routing, request.pathAndQuery, request.init, (name) =>
+      context.backends.some((backend) => backend.config.name === name && accepts(backend.config, request)),
+    ),
     attempt: 0,
   };
   const { signal } = request;

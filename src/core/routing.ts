@@ -68,9 +68,15 @@ function stickyKeyOf(sticky: ResolvedSticky, init: RequestInit, json: () => unkn
  * The route of a request. Reads the body only for stateful paths (Responses, files, batches, vector
  * stores…) or when stickiness by a body field is configured; chat completions are otherwise left unread.
  * A referenced id with a known owner pins the request to it; an unknown id (made before this process
- * started, or forgotten) does not: the request is routed as if it named none.
+ * started, or forgotten) does not: the request is routed as if it named none. Neither does a home backend
+ * that cannot take the request at all (`serves`: its adapter refuses it): pinned there, it could only fail.
  */
-export function routeFor(options: RoutingOptions, pathAndQuery: string, init: RequestInit): Route {
+export function routeFor(
+  options: RoutingOptions,
+  pathAndQuery: string,
+  init: RequestInit,
+  serves: (name: string) => boolean = () => true,
+): Route {
   const { owners, home, sticky } = options;
   const stateful = isStatefulPath(pathAndQuery);
   if (!stateful && sticky === undefined) return BALANCED;
@@ -84,7 +90,7 @@ export function routeFor(options: RoutingOptions, pathAndQuery: string, init: Re
   const watch = owners !== undefined;
   const known = owners?.ownerOfAny(referencedIds(pathAndQuery, json()));
   if (known !== undefined) return { pinned: known.owner, why: "affinity", id: known.id, stickyKey, watch };
-  if (home !== undefined && HOME.test(pathAndQuery)) {
+  if (home !== undefined && HOME.test(pathAndQuery) && serves(home)) {
     return { pinned: home, why: "home", id: undefined, stickyKey, watch };
   }
   return { pinned: undefined, why: undefined, id: undefined, stickyKey, watch };
