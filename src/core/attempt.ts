@@ -6,9 +6,11 @@ import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
+import { type Judgement, judge } from "./judge.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 import { targetFor } from "./target.js";
+import type { GuardHooks } from "./stream-guard.js";
 import { failureReason } from "./verdict.js";
 
 /** What the attempt loop works with; one per balancer. */
@@ -143,6 +145,18 @@ function probed(call: Call, backend: Backend, success: boolean): void {
   }
 }
 
+/** What the stream guard needs from the loop for one attempt: its events, and a cooldown on an idle stream. */
+function guardHooks(call: Call, backend: Backend): GuardHooks {
+  const { events, options } = call.context;
+  return {
+    report: (fields) => {
+      if (events.active) events.emit({ type: "stream", ...about(call, backend, options.now()), ...fields });
+    },
+    onIdle: () => coolDown(call, backend, "timeout", options.defaultCooldownMs),
+    now: () => performance.now(),
+  };
+}
+
 /**
  * The balanced fetch: picks a backend, sends, and on 429, 5xx, a network error or a timeout
  * takes that backend out of rotation and sends the same request on to the next choice, until a
@@ -162,6 +176,9 @@ export async function balancedFetch(
   const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
+  // The answer of a backend that a rule passed over without cooling it (a 400 context_length_exceeded):
+  // the caller's when no backend is left to try, rather than a 429 of the balancer's.
+  let fallback: Response | undefined;
 
   for (;;) {
     if (signal?.aborted) throw signal.reason;
@@ -169,6 +186,7 @@ export async function balancedFetch(
     const backend = context.select(now, tried, request);
 
     if (backend === undefined) {
+      if (fallback !== undefined) return fallback;
       const retryAfterMs = soonestRecoveryMs(context.backends, now, request);
       if (retryAfterMs === undefined) return unservableResponse();
       const waiting = retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
@@ -215,6 +233,34 @@ export async function balancedFetch(
       continue;
     }
 
+    let verdict: Judgement;
+    try {
+      const judged = judge(response, options.judge, backend.info.name, guardHooks(call, backend), signal);
+      verdict = judged instanceof Promise ? await judged : judged;
+    } catch (error) {
+      backend.abandonAttempt();
+      ended(call, backend, now, "aborted");
+      throw error;
+    }
+    if ("failover" in verdict) {
+      const { reason, cool, cooldownMs, status } = verdict.failover;
+      ended(call, backend, now, "failure", status, reason);
+      if (cool) {
+        backend.fail(reason!, status);
+        if (isProbe) probed(call, backend, false);
+        coolDown(call, backend, reason!, cooldownMs ?? options.defaultCooldownMs, status);
+      } else if (backend.succeed(status)) probed(call, backend, true);
+      if (verdict.failover.fallback !== undefined) {
+        fallback?.body?.cancel().catch(() => {});
+        fallback = verdict.failover.fallback;
+      }
+      tried ??= new Set();
+      tried.add(backend);
+      continue;
+    }
+    fallback?.body?.cancel().catch(() => {});
+    const delivered = verdict.deliver;
+
     ended(call, backend, now, "response", response.status);
     if (backend.succeed(response.status)) probed(call, backend, true);
     const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
@@ -223,6 +269,6 @@ export async function balancedFetch(
       const at = options.now();
       events.emit({ type: "response", ...about(call, backend, at), status: response.status, latencyMs: at - started });
     }
-    return response;
+    return delivered;
   }
 }

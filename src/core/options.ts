@@ -1,4 +1,7 @@
 import type { BackendAdapter } from "../types/adapter.js";
+import type { JudgeSettings } from "./judge.js";
+import { resolveFailoverRules } from "./rules.js";
+import { resolveGuardOptions } from "./stream-guard.js";
 import type { BackendConfig, FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
 
 /** A backend's configuration after validation, with every default applied. */
@@ -28,6 +31,8 @@ export interface ResolvedOptions {
   readonly now: () => number;
   readonly random: () => number;
   readonly logger: Logger | undefined;
+  /** The failover rules and the stream guard. */
+  readonly judge: JudgeSettings;
 }
 
 const STRATEGIES: readonly SelectionStrategy[] = ["random", "round-robin", "failover", "least-inflight"];
@@ -125,5 +130,6 @@ export function resolveOptions(options: LoadBalancerOptions): ResolvedOptions {
     now: options.now ?? Date.now,
     random: options.random ?? Math.random,
     logger: options.logger,
+    judge: { rules: resolveFailoverRules(options.failoverOn, fail), guard: resolveGuardOptions(options, fail) },
   };
 }

@@ -9,6 +9,9 @@ export interface Echo {
 }
 
 const encoder = new TextEncoder();
+
+/** A content event: the stream guard hands a stream to the caller at its first one. */
+export const FIRST_EVENT = 'data: {"choices":[{"index":0,"delta":{"content":"first"},"finish_reason":null}]}\n\n';
 const held = new Map<string, () => void>();
 
 function stream(id: string): Response {
@@ -17,7 +20,7 @@ function stream(id: string): Response {
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (sent++ === 0) {
-        controller.enqueue(encoder.encode("data: first\n\n"));
+        controller.enqueue(encoder.encode(FIRST_EVENT));
         return;
       }
       await released;

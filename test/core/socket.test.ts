@@ -3,6 +3,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoadBalancer } from "../../src/index.js";
 
+// Real chunks: the stream guard releases a stream at its first content and wants its last event.
+const ONE = 'data: {"choices":[{"delta":{"content":"one"},"finish_reason":null}]}\n\n';
+const TWO = 'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n';
+
 // Real sockets on loopback: what msw cannot prove (connection refused, chunked streaming over TCP).
 let throttling: Server;
 let streaming: Server;
@@ -31,8 +35,8 @@ beforeAll(async () => {
     request.on("end", () => {
       received.push(`streaming ${request.method} ${request.url} ${body}`);
       response.writeHead(200, { "content-type": "text/event-stream" });
-      response.write("data: one\n\n");
-      setTimeout(() => response.end("data: two\n\n"), 20);
+      response.write(ONE);
+      setTimeout(() => response.end(TWO), 20);
     });
   });
   throttlingUrl = await listen(throttling);
@@ -63,7 +67,7 @@ describe("over real sockets", () => {
       body: '{"stream":true}',
     });
     expect(response.status).toBe(200);
-    expect(await response.text()).toBe("data: one\n\ndata: two\n\n");
+    expect(await response.text()).toBe(ONE + TWO);
     expect(reasons).toEqual(["refused:network-error", "throttling:rate-limit"]);
     expect(received).toEqual([
       "throttling POST /v1/chat/completions?stream=1",

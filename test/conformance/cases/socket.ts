@@ -1,6 +1,6 @@
 import { equal, ok } from "../assert.js";
 import { API, API_PATH, type Context } from "../context.js";
-import type { Echo } from "../server.js";
+import { type Echo, FIRST_EVENT } from "../server.js";
 
 const decoder = new TextDecoder();
 
@@ -77,12 +77,12 @@ export function socketCases({ t, lib, platform }: Context): void {
         ok(!chunk.done, "the stream ended before its first event");
         received += decoder.decode(chunk.value, { stream: true });
       }
-      equal(received, "data: first\n\n");
+      equal(received, FIRST_EVENT);
       // The server holds the rest until this release: the first event cannot have come from a finished response.
       equal((await fetch(`${serverUrl}/release?id=${id}`)).status, 204);
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
         received += decoder.decode(chunk.value, { stream: true });
-      equal(received, "data: first\n\ndata: [DONE]\n\n");
+      equal(received, `${FIRST_EVENT}data: [DONE]\n\n`);
     },
   );
 }

@@ -1,6 +1,7 @@
 import { equal } from "../assert.js";
 import { API, type Context } from "../context.js";
 import { FakeNetwork, clock, reply } from "../fakes.js";
+import { FIRST_EVENT } from "../server.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -17,7 +18,7 @@ export function streamingCases({ t, lib }: Context): void {
         new ReadableStream<Uint8Array>({
           async pull(controller) {
             if (pulls++ === 0) {
-              controller.enqueue(encoder.encode("data: first\n\n"));
+              controller.enqueue(encoder.encode(FIRST_EVENT));
               return;
             }
             await released;
@@ -41,7 +42,7 @@ export function streamingCases({ t, lib }: Context): void {
     equal(response.headers.get("content-type"), "text/event-stream");
     const reader = response.body!.getReader();
     const first = await reader.read();
-    equal(decoder.decode(first.value), "data: first\n\n");
+    equal(decoder.decode(first.value), FIRST_EVENT);
     equal(finished, false, "the backend is still streaming");
     release();
     let rest = "";
