@@ -87,8 +87,8 @@ async function readBounded(body: ReadableStream<Uint8Array>, signal: AbortSignal
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
+      reject(signal!.reason); // first: cancelling settles the pending read, which would win the race
       reader.cancel().catch(() => {});
-      reject(signal!.reason);
     };
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });

@@ -43,7 +43,7 @@ export const USAGE = data({
   object: "chat.completion.chunk",
   model: "m",
   choices: [],
-  usage: { total_tokens: 3 },
+  usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
 });
 export const DONE = "data: [DONE]\n\n";
 
