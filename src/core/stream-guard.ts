@@ -238,10 +238,18 @@ function released(
   hooks: GuardHooks,
   afterMs: () => number,
 ): ReadableStream<Uint8Array> {
-  let idle: ReturnType<typeof setTimeout> | undefined;
   let finished = ended;
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+  // One watchdog timer, re-armed only when it fires early: the time a read has been pending is checked
+  // then, so a chunk costs two clock reads instead of a timer set and cleared.
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  let waitingSince = -1; // when the pending read of the source began; -1 while none is pending
+  const timeoutMs = options.idleTimeoutMs;
+  const stop = (): void => {
     finished = true;
+    clearTimeout(watchdog);
+  };
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+    stop();
     if (scanner.complete) {
       controller.close();
       return;
@@ -251,6 +259,22 @@ function released(
       new Error("openai-priority-loadbalancer: the stream ended before its last event; the answer is incomplete"),
     );
   };
+  const check = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+    watchdog = undefined;
+    if (finished || waitingSince < 0) return; // the next read arms it again
+    const leftMs = waitingSince + timeoutMs - hooks.now();
+    if (leftMs > 0) {
+      watchdog = setTimeout(check, Math.min(leftMs, MAX_TIMER_MS), controller);
+      return;
+    }
+    stop();
+    reader.cancel().catch(() => {});
+    hooks.report({ kind: "idle-timeout", afterMs: afterMs() });
+    hooks.onIdle();
+    controller.error(
+      new Error(`openai-priority-loadbalancer: the stream sent nothing for ${timeoutMs} ms; the answer is incomplete`),
+    );
+  };
   return new ReadableStream<Uint8Array>({
     start(controller) {
       if (held.length > 0) controller.enqueue(concat(held));
@@ -258,32 +282,19 @@ function released(
     },
     async pull(controller) {
       while (!finished) {
-        if (options.idleTimeoutMs > 0) {
-          idle = setTimeout(
-            () => {
-              finished = true;
-              reader.cancel().catch(() => {});
-              hooks.report({ kind: "idle-timeout", afterMs: afterMs() });
-              hooks.onIdle();
-              controller.error(
-                new Error(
-                  `openai-priority-loadbalancer: the stream sent nothing for ${options.idleTimeoutMs} ms; the answer is incomplete`,
-                ),
-              );
-            },
-            Math.min(options.idleTimeoutMs, MAX_TIMER_MS),
-          );
+        if (timeoutMs > 0) {
+          waitingSince = hooks.now();
+          watchdog ??= setTimeout(check, Math.min(timeoutMs, MAX_TIMER_MS), controller);
         }
         let read: ReadableStreamReadResult<Uint8Array>;
         try {
           read = await reader.read();
         } catch (error) {
           if (!finished) controller.error(error);
-          finished = true;
+          stop();
           return;
-        } finally {
-          clearTimeout(idle);
         }
+        waitingSince = -1;
         if (finished) return;
         const bytes = read.done ? scanner.end() : scanner.push(read.value);
         if (bytes !== undefined) controller.enqueue(bytes);
@@ -292,8 +303,7 @@ function released(
       }
     },
     cancel(reason) {
-      finished = true;
-      clearTimeout(idle);
+      stop();
       return reader.cancel(reason);
     },
   });
