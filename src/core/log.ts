@@ -18,12 +18,10 @@ export function attachLogger(events: Emitter, logger: Logger): void {
     if (event.type === "cooldown")
       logger.warn?.(`Backend ${event.backend.name} is throttling (${event.reason}) for ${seconds(event.cooldownMs)}`);
     if (event.type === "recovery") logger.info?.(`Backend ${event.backend.name} is no longer throttling`);
-    if (event.type === "stream" && event.kind === "dropped")
+    if (event.type === "stream")
       logger.warn?.(
-        `Backend ${event.backend.name} sent an event that is not JSON; dropped it (request ${event.requestId})`,
+        `Backend ${event.backend.name}: stream ${event.kind} ${event.cause ?? "event"} (request ${event.requestId})`,
       );
-    if (event.type === "stream" && event.kind !== "dropped")
-      logger.warn?.(`Backend ${event.backend.name}: stream ${event.kind}${event.cause ? ` (${event.cause})` : ""}`);
     if (event.type === "exhausted")
       logger.warn?.(`No backend available; soonest retry in ${seconds(event.retryAfterMs)}`);
   });

@@ -20,8 +20,7 @@ export interface RuleFailover {
   readonly cooldownMs?: number;
   readonly status: number;
   /**
-   * The response, re-created from the bytes read, for the caller when no other backend can take the
-   * request (set when this backend was not cooled: the answer is the caller's, not a 429 of the balancer's).
+   * The response, for the caller when no other backend can take the request (set when this backend was not cooled: the answer is the caller's, not a 429 of the balancer's).
    */
   readonly fallback?: Response;
 }
@@ -53,7 +52,7 @@ export function resolveFailoverRules(
   if (!Array.isArray(statuses)) fail("failoverOn.statuses", statuses, "an array of 4xx statuses");
   for (const [index, status] of statuses.entries()) {
     if (!Number.isInteger(status) || status < 400 || status > 499 || status === 429) {
-      fail(`failoverOn.statuses[${index}]`, status, "a 4xx status other than 429 (always failed over)");
+      fail(`failoverOn.statuses[${index}]`, status, "a 4xx status but 429");
     }
   }
   if (option.when !== undefined && typeof option.when !== "function")
@@ -73,21 +72,19 @@ function concerns(rules: FailoverRules, status: number): boolean {
   return rules.when !== undefined || status === 400 || status === 401 || status === 403 || rules.statuses.has(status);
 }
 
-/** The bytes read of a body, and the reader of the rest when it was longer than the bound. */
-interface Bounded {
-  readonly bytes: Uint8Array;
-  readonly rest: ReadableStreamDefaultReader<Uint8Array> | undefined;
-}
-
-/** Reads at most {@link MAX_ERROR_BODY} bytes; rejects with the signal's reason when the caller aborts. */
-async function readBounded(body: ReadableStream<Uint8Array>, signal: AbortSignal | undefined): Promise<Bounded> {
-  const reader = body.getReader();
+/**
+ * Reads at most {@link MAX_ERROR_BODY} bytes of a copy of the body (`clone()`), so the response itself
+ * stays as it came; `undefined` when the body is longer. Rejects with the signal's reason when the caller aborts.
+ */
+async function readBounded(response: Response, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+  const reader = (response.clone().body as ReadableStream<Uint8Array>).getReader();
   const parts: Uint8Array[] = [];
   let length = 0;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
       reject(signal!.reason); // first: cancelling settles the pending read, which would win the race
+      response.body?.cancel().catch(() => {});
       reader.cancel().catch(() => {});
     };
     if (signal?.aborted) onAbort();
@@ -97,39 +94,15 @@ async function readBounded(body: ReadableStream<Uint8Array>, signal: AbortSignal
   try {
     while (length <= MAX_ERROR_BODY) {
       const read = await Promise.race([reader.read(), aborted]);
-      if (read.done) return { bytes: concat(parts), rest: undefined };
+      if (read.done) return concat(parts);
       parts.push(read.value);
       length += read.value.length;
     }
-    return { bytes: concat(parts), rest: reader };
+    reader.cancel().catch(() => {}); // the response's own copy goes on
+    return undefined;
   } finally {
     signal?.removeEventListener("abort", onAbort!);
   }
-}
-
-/** The response again, from the bytes read (and the rest of its body), with its status, headers and URL. */
-function recreate(response: Response, { bytes, rest }: Bounded): Response {
-  const body =
-    rest === undefined
-      ? bytes
-      : new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(bytes);
-          },
-          async pull(controller) {
-            const read = await rest.read();
-            if (read.done) controller.close();
-            else controller.enqueue(read.value);
-          },
-          cancel: (reason) => rest.cancel(reason),
-        });
-  const copy = new Response(body as BodyInit, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  Object.defineProperty(copy, "url", { value: response.url });
-  return copy;
 }
 
 /** The `error` object of a JSON error body, if it has one. */
@@ -144,18 +117,17 @@ function errorOf(bytes: Uint8Array): FailoverCandidate["error"] {
 }
 
 /** Whether an error names one of `codes` (its `code`, `type` or Azure's `innererror.code`). */
-function names(error: FailoverCandidate["error"], codes: ReadonlySet<string> | string): boolean {
-  if (error === undefined) return false;
-  const inner = (error as { innererror?: { code?: unknown } }).innererror;
-  const has = (value: unknown): boolean =>
-    typeof value === "string" && (typeof codes === "string" ? value === codes : codes.has(value));
-  return has(error.code) || has(error.type) || (typeof inner === "object" && inner !== null && has(inner.code));
+function names(error: FailoverCandidate["error"], codes: ReadonlySet<unknown>): boolean {
+  const inner = (error as { innererror?: { code?: unknown } } | undefined)?.innererror;
+  return [error?.code, error?.type, inner?.code].some((code) => codes.has(code));
 }
+
+const CONTEXT_LENGTH: ReadonlySet<unknown> = new Set(["context_length_exceeded"]);
 
 /** The built-in rules and `statuses`, for a response no `when` decided. */
 function builtIn(rules: FailoverRules, status: number, error: FailoverCandidate["error"]): FailoverDecision {
   if (names(error, CONTENT_FILTER_CODES)) return rules.contentFilter ? { cool: false } : false;
-  if (status === 400 && rules.contextLength && names(error, "context_length_exceeded")) return { cool: false };
+  if (status === 400 && rules.contextLength && names(error, CONTEXT_LENGTH)) return { cool: false };
   if ((status === 401 || status === 403) && rules.credentials) return true;
   return rules.statuses.has(status) || undefined;
 }
@@ -179,9 +151,7 @@ export function applyRules(
     JSON_TYPE.test(response.headers.get("content-type")?.trimStart() ?? "") &&
     !(length > MAX_ERROR_BODY);
   if (!readable) return decide(response, rules, backend, undefined);
-  return readBounded(response.body, signal).then((bounded) =>
-    decide(recreate(response, bounded), rules, backend, bounded.rest === undefined ? bounded.bytes : undefined),
-  );
+  return readBounded(response, signal).then((bytes) => decide(response, rules, backend, bytes));
 }
 
 function decide(response: Response, rules: FailoverRules, backend: string, bytes: Uint8Array | undefined): RuleVerdict {

@@ -34,7 +34,7 @@ export interface StreamFailure {
 export type GuardVerdict = { readonly deliver: Response } | { readonly failover: StreamFailure };
 
 /** The content-filter codes: an in-band rejection is the caller's answer, never failed over. */
-export const CONTENT_FILTER_CODES: ReadonlySet<string> = new Set([
+export const CONTENT_FILTER_CODES: ReadonlySet<unknown> = new Set([
   "content_filter",
   "content_policy_violation",
   "ResponsibleAIPolicyViolation",
@@ -255,9 +255,7 @@ function released(
       return;
     }
     hooks.report({ kind: "truncated", afterMs: afterMs() });
-    controller.error(
-      new Error("openai-priority-loadbalancer: the stream ended before its last event; the answer is incomplete"),
-    );
+    controller.error(new Error("openai-priority-loadbalancer: stream ended before its last event"));
   };
   const check = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
     watchdog = undefined;
@@ -271,9 +269,7 @@ function released(
     reader.cancel().catch(() => {});
     hooks.report({ kind: "idle-timeout", afterMs: afterMs() });
     hooks.onIdle();
-    controller.error(
-      new Error(`openai-priority-loadbalancer: the stream sent nothing for ${timeoutMs} ms; the answer is incomplete`),
-    );
+    controller.error(new Error(`openai-priority-loadbalancer: stream idle for ${timeoutMs} ms`));
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -327,7 +323,7 @@ export function resolveGuardOptions(
   const ms = (field: "firstEventTimeoutMs" | "streamIdleTimeoutMs"): number => {
     const value = options[field] ?? 60_000;
     if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
-      fail(field, value, "a number of milliseconds >= 0 (0: no limit)");
+      fail(field, value, "a number of milliseconds >= 0");
     }
     return value;
   };

@@ -155,7 +155,7 @@ describe("after the first content: never a silent stall, never a truncated succe
     const { post, of, lb } = await balancer({ streamIdleTimeoutMs: 50 });
     const { text, error } = await drain(await post());
     expect(text).toBe(ROLE + chunk({ content: "Hel" }));
-    expect(String(error)).toMatch(/sent nothing for 50 ms/);
+    expect(String(error)).toMatch(/stream idle for 50 ms/);
     expect(of("stream")).toMatchObject([{ kind: "idle-timeout", backend: { name: "a" } }]);
     expect(of("cooldown")).toMatchObject([{ backend: { name: "a" }, reason: "timeout" }]);
     expect(lb.snapshot().backends[0]?.state).not.toBe("available");
@@ -185,7 +185,7 @@ describe("after the first content: never a silent stall, never a truncated succe
       ROLE + chunk({ content: "A" }) + chunk({ content: "B" }) + STOP + DONE,
     );
     expect(of("stream")).toMatchObject([{ kind: "dropped", backend: { name: "a" } }]);
-    expect(lines).toContain("Backend a sent an event that is not JSON; dropped it (request 1)");
+    expect(lines).toContain("Backend a: stream dropped event (request 1)");
   });
 
   it("malformedEvents: 'pass' passes it on", async () => {

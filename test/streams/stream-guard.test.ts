@@ -90,7 +90,7 @@ describe("the stream guard on its own (fake timers)", () => {
     const third = reader.read();
     third.catch(() => {});
     await vi.advanceTimersByTimeAsync(30_000);
-    await expect(third).rejects.toThrow(/sent nothing for 30000 ms/);
+    await expect(third).rejects.toThrow(/stream idle for 30000 ms/);
     expect(idle()).toBe(1);
     expect(reported).toEqual(["idle-timeout"]);
   });
