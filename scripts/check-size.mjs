@@ -2,8 +2,11 @@
 import { readFileSync } from "node:fs";
 import { measureEntry } from "./lib/measure-core.mjs";
 
-/** Bytes; ky, a comparable zero-dependency fetch wrapper, is about this size. */
-const BUDGET = 8_000;
+/**
+ * Bytes; ky, a comparable zero-dependency fetch wrapper, is about 8 kB. Raised from 8 000 on the streams
+ * branch: the stream guard and failover rules (issue 13) add ~3.4 kB on their own. The lead decides.
+ */
+const BUDGET = 9_000;
 
 const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8"));
 const entry = deno.exports["."].replace(/^\.\//, "");
