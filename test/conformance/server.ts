@@ -12,6 +12,9 @@ const encoder = new TextEncoder();
 
 /** A content event: the stream guard hands a stream to the caller at its first one. */
 export const FIRST_EVENT = 'data: {"choices":[{"index":0,"delta":{"content":"first"},"finish_reason":null}]}\n\n';
+/** A preamble event: the stream guard holds it until content arrives. */
+const ROLE_EVENT = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
+const SSE_INIT = { headers: { "content-type": "text/event-stream" } };
 const held = new Map<string, () => void>();
 
 function stream(id: string): Response {
@@ -35,7 +38,8 @@ function stream(id: string): Response {
  * The backends of the real-socket tests, as one WHATWG handler that `Deno.serve`, `Bun.serve`
  * and (through an adapter) `node:http` all serve:
  * `/throttled/…` 429 with `retry-after: 30`; `/broken/…` 503; `/echo/…` the request as JSON;
- * `/stream/…?id=X` an event stream that holds its second event until `/release?id=X`.
+ * `/stream/…?id=X` an event stream that holds its second event until `/release?id=X`;
+ * `/in-band-error/…` a preamble then an in-band error; `/truncated/…` one content event, then the end.
  */
 export async function handleBackendRequest(request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -63,6 +67,12 @@ export async function handleBackendRequest(request: Request): Promise<Response> 
     case "stream":
       await request.arrayBuffer();
       return stream(url.searchParams.get("id") ?? "");
+    case "in-band-error":
+      await request.arrayBuffer();
+      return new Response(`${ROLE_EVENT}data: {"error":{"code":"server_error","message":"in-band"}}\n\n`, SSE_INIT);
+    case "truncated":
+      await request.arrayBuffer();
+      return new Response(FIRST_EVENT, SSE_INIT);
     case "release": {
       const release = held.get(url.searchParams.get("id") ?? "");
       held.delete(url.searchParams.get("id") ?? "");

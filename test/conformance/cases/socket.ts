@@ -85,4 +85,33 @@ export function socketCases({ t, lib, platform }: Context): void {
       equal(received, `${FIRST_EVENT}data: [DONE]\n\n`);
     },
   );
+
+  t.test(
+    `real socket (${platform.runtime}): an in-band error before content fails over to the next backend`,
+    async () => {
+      const lb = lib.createLoadBalancer({
+        backends: [
+          { url: `${serverUrl}/in-band-error`, name: "in-band", priority: 1 },
+          { url: `${serverUrl}/echo`, name: "echo", priority: 2 },
+        ],
+      });
+      const reasons: string[] = [];
+      lb.on("cooldown", (event) => reasons.push(`${event.backend.name} ${event.reason}`));
+      const response = await lb.fetch(API, { method: "POST", body: "{}" });
+      equal(((await response.json()) as Echo).path, `/echo${API_PATH}`);
+      equal(reasons.join(", "), "in-band stream");
+    },
+  );
+
+  t.test(`real socket (${platform.runtime}): a stream that ends before its last event errors`, async () => {
+    const lb = lib.createLoadBalancer({ backends: [{ url: `${serverUrl}/truncated` }] });
+    const response = await lb.fetch(API, { method: "POST", body: "{}" });
+    let failed = false;
+    try {
+      await response.text();
+    } catch {
+      failed = true;
+    }
+    equal(failed, true, "the truncated stream must error");
+  });
 }
