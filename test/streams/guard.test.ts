@@ -141,6 +141,18 @@ describe("after the first content: never a silent stall, never a truncated succe
     expect((await reader.read()).value).toBe(ROLE + chunk({ content: "Hel" }));
   });
 
+  it("the caller cancelling a released stream closes the backend's connection", async () => {
+    server.serve({ a: sse(ROLE, chunk({ content: "Hel" })) });
+    const { post } = await balancer();
+    const response = await post();
+    const reader = response.body!.getReader();
+    await reader.read();
+    expect(server.openCount()).toBe(1);
+    await reader.cancel();
+    for (let i = 0; i < 100 && server.openCount() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(server.openCount()).toBe(0);
+  });
+
   it("a stream cut after some tokens errors for the caller; nothing is spliced from another backend", async () => {
     server.serve({ a: sse(ROLE, chunk({ content: "Hel" }), 10, "cut"), b: sse(...chatStream("x"), "end") });
     const { post } = await balancer();

@@ -112,5 +112,7 @@ export function scriptedServer() {
       scripts = next;
     },
     received,
+    /** Responses still open on the server (a stalled backend's, until its client goes away). */
+    openCount: () => open.size,
   };
 }
