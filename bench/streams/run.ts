@@ -28,7 +28,7 @@ function streamChunks(events: number): Uint8Array[] {
   return chunks;
 }
 
-const OPTIONS = { enabled: true, firstEventTimeoutMs: 60_000, idleTimeoutMs: 60_000, malformed: "drop" as const };
+const OPTIONS = { enabled: true, firstEventTimeoutMs: 60_000, idleTimeoutMs: Number(process.env.IDLE ?? 60_000) };
 const HOOKS = { report: () => {}, onIdle: () => {}, now: () => performance.now() };
 
 async function drain(body: ReadableStream<Uint8Array>): Promise<number> {
@@ -39,7 +39,19 @@ async function drain(body: ReadableStream<Uint8Array>): Promise<number> {
 }
 
 /** In memory: one Response over `chunks`, read to its end, unguarded or through guardStream. */
-async function inMemory(chunks: readonly Uint8Array[], guarded: boolean): Promise<number> {
+/** A stream that only passes another's chunks on, as any wrapper does: the floor under the guard's cost. */
+function wrapped(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const read = await reader.read();
+      if (read.done) controller.close();
+      else controller.enqueue(read.value);
+    },
+  });
+}
+
+async function inMemory(chunks: readonly Uint8Array[], guarded: false | "wrap" | "drop" | "pass"): Promise<number> {
   // One chunk per pull, as a socket delivers them (enqueueing all at once makes the queue's shift dominate).
   let next = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -51,8 +63,9 @@ async function inMemory(chunks: readonly Uint8Array[], guarded: boolean): Promis
   const response = new Response(body, { headers: { "content-type": "text/event-stream" } });
   const started = performance.now();
   if (!guarded) await drain(response.body!);
+  else if (guarded === "wrap") await drain(wrapped(response.body!));
   else {
-    const verdict = await guardStream(response, OPTIONS, HOOKS, undefined);
+    const verdict = await guardStream(response, { ...OPTIONS, malformed: guarded }, HOOKS, undefined);
     if (!("deliver" in verdict)) throw new Error("unexpected failover");
     await drain(verdict.deliver.body!);
   }
@@ -64,23 +77,31 @@ async function main(): Promise<void> {
   const rounds = quick ? 3 : 15;
   const chunks = streamChunks(events);
   const totalBytes = chunks.reduce((sum, piece) => sum + piece.length, 0);
-  const memory = { unguarded: [] as number[], guarded: [] as number[] };
+  const memory = {
+    unguarded: [] as number[],
+    "wrapper only": [] as number[],
+    "guarded, drop": [] as number[],
+    "guarded, pass": [] as number[],
+  };
+  const modes = [false, "wrap", "drop", "pass"] as const;
   for (let round = 0; round < rounds; round++) {
-    // Alternating order, so drift in the machine's load hits both alike.
-    for (const guarded of round % 2 === 0 ? [false, true] : [true, false]) {
-      memory[guarded ? "guarded" : "unguarded"].push(await inMemory(chunks, guarded));
+    // Rotating order, so drift in the machine's load hits each alike.
+    for (let i = 0; i < modes.length; i++) {
+      const mode = modes[(round + i) % modes.length]!;
+      memory[mode === false ? "unguarded" : mode === "wrap" ? "wrapper only" : (`guarded, ${mode}` as const)].push(
+        await inMemory(chunks, mode),
+      );
     }
   }
   const perChunkUs = (ms: number): number => round((ms * 1000) / chunks.length, 3);
   const mbps = (ms: number): number => round(totalBytes / 1e6 / (ms / 1000), 1);
   console.log(`in memory: ${chunks.length} events, ${totalBytes} bytes, median of ${rounds} rounds`);
-  for (const key of ["unguarded", "guarded"] as const) {
+  for (const key of ["unguarded", "wrapper only", "guarded, drop", "guarded, pass"] as const) {
     const ms = median(memory[key]);
-    console.log(`  ${key.padEnd(10)} ${round(ms, 1)} ms  ${mbps(ms)} MB/s  ${perChunkUs(ms)} µs/event`);
+    const cost =
+      key === "unguarded" ? "" : `  (cost ${round(perChunkUs(ms) - perChunkUs(median(memory.unguarded)), 3)} µs/event)`;
+    console.log(`  ${key.padEnd(14)} ${round(ms, 1)} ms  ${mbps(ms)} MB/s  ${perChunkUs(ms)} µs/event${cost}`);
   }
-  console.log(
-    `  guard cost: ${round(perChunkUs(median(memory.guarded)) - perChunkUs(median(memory.unguarded)), 3)} µs/event`,
-  );
 
   // Over loopback through a balancer: TTFB (call to first body byte) and a whole stream's read time.
   const streamed = streamChunks(quick ? 200 : 2_000);
@@ -100,12 +121,15 @@ async function main(): Promise<void> {
   const balancers = {
     unguarded: createLoadBalancer({ backends: [{ url: origin }], streamGuard: false }),
     guarded: createLoadBalancer({ backends: [{ url: origin }] }),
+    "guarded, pass": createLoadBalancer({ backends: [{ url: origin }], malformedEvents: "pass" }),
   };
-  const ttfb = { unguarded: [] as number[], guarded: [] as number[] };
-  const whole = { unguarded: [] as number[], guarded: [] as number[] };
+  const keys = ["unguarded", "guarded", "guarded, pass"] as const;
+  const ttfb = { unguarded: [] as number[], guarded: [] as number[], "guarded, pass": [] as number[] };
+  const whole = { unguarded: [] as number[], guarded: [] as number[], "guarded, pass": [] as number[] };
   const requests = quick ? 50 : 500;
   for (let i = 0; i < requests; i++) {
-    for (const key of i % 2 === 0 ? (["unguarded", "guarded"] as const) : (["guarded", "unguarded"] as const)) {
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[(i + k) % keys.length]!;
       const started = performance.now();
       const response = await balancers[key].fetch(`${origin}/v1/chat/completions?short`, {
         method: "POST",
@@ -129,10 +153,10 @@ async function main(): Promise<void> {
   console.log(
     `loopback through a balancer: ${requests} short streams each (TTFB), ${whole.guarded.length} of ${streamed.length} events (${longBytes} bytes)`,
   );
-  for (const key of ["unguarded", "guarded"] as const) {
+  for (const key of keys) {
     const ms = median(whole[key]);
     console.log(
-      `  ${key.padEnd(10)} TTFB median ${round(median(ttfb[key]), 3)} ms  long stream ${round(ms, 1)} ms (${round(longBytes / 1e6 / (ms / 1000), 1)} MB/s)`,
+      `  ${key.padEnd(14)} TTFB median ${round(median(ttfb[key]), 3)} ms  long stream ${round(ms, 1)} ms (${round(longBytes / 1e6 / (ms / 1000), 1)} MB/s)`,
     );
   }
 }

@@ -27,8 +27,8 @@ export class SseParser {
   #carry: Uint8Array[] = [];
   /** Offset of the first byte of the next chunk. */
   #offset = 0;
-  /** The previous chunk ended in CR: a leading LF of the next one belongs to that line end. */
-  #afterCr = false;
+  /** A line the previous chunk ended with a CR: whether an LF follows, and so where it ends, the next chunk says. */
+  #pending: Uint8Array | undefined;
   #event = "";
   #data: string | undefined;
   /** The current block has at least one line (a blank line before any ends nothing). */
@@ -40,9 +40,14 @@ export class SseParser {
 
   /** Parses `chunk`, calling back once per block it completes. */
   push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
     let start = 0;
-    if (this.#afterCr && chunk[0] === LF) start = 1;
-    this.#afterCr = false;
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      if (chunk[0] === LF) start = 1;
+      this.#line(pending, this.#offset + start);
+    }
     for (let i = start; i < chunk.length; i++) {
       const byte = chunk[i];
       if (byte !== LF && byte !== CR) continue;
@@ -52,11 +57,12 @@ export class SseParser {
         line = concat(this.#carry);
         this.#carry = [];
       }
-      if (byte === CR) {
-        if (i + 1 === chunk.length) this.#afterCr = true;
-        else if (chunk[i + 1] === LF) i++;
-      }
       start = i + 1;
+      if (byte === CR && start === chunk.length) {
+        this.#pending = line.slice();
+        break;
+      }
+      if (byte === CR && chunk[start] === LF) start = ++i + 1;
       this.#line(line, this.#offset + start);
     }
     if (start < chunk.length) this.#carry.push(chunk.slice(start));
@@ -68,6 +74,8 @@ export class SseParser {
    * callers judge what was sent; whether a client would dispatch it is theirs to decide).
    */
   end(): void {
+    if (this.#pending !== undefined) this.#line(this.#pending, this.#offset);
+    this.#pending = undefined;
     if (this.#carry.length > 0) {
       const line = concat(this.#carry);
       this.#carry = [];

@@ -26,6 +26,13 @@ const FINAL: StreamEventKind = { kind: "content", terminal: true };
 const DONE: StreamEventKind = { kind: "preamble", terminal: true };
 const MALFORMED: StreamEventKind = { kind: "malformed", terminal: false };
 
+/**
+ * Text that every terminal event holds (`[DONE]`, a `finish_reason` that is not null, the end or failure
+ * of a response, an error). After the first content the guard only needs to know whether a terminal
+ * event came: an event without a match is not parsed. A match is a candidate, {@link classify} decides.
+ */
+export const MAY_END: RegExp = /\[DONE\]|finish_reason"\s*:\s*[^n\s]|response\.(?:completed|failed|incomplete)|error/;
+
 const RESPONSE_PREAMBLE = new Set(["response.created", "response.in_progress", "response.queued"]);
 const RESPONSE_ERRORS = new Set(["error", "response.failed", "response.incomplete"]);
 
@@ -85,5 +92,23 @@ export function classify(block: SseBlock): StreamEventKind {
     if (type === "response.completed") return FINAL;
   }
   if (Array.isArray(parsed.choices)) return chatChunk(parsed.choices);
+  return CONTENT;
+}
+
+/**
+ * Classifies a block after the first content: only whether it ends the stream matters, and, when
+ * `strict` (malformed events are dropped), whether its `data:` is JSON; plain content is not classified.
+ */
+export function classifyLater(block: SseBlock, strict: boolean): StreamEventKind {
+  const { data } = block;
+  if (data === undefined) return KEEP_ALIVE;
+  if (block.event === "error" || MAY_END.test(data)) return classify(block);
+  if (strict) {
+    try {
+      JSON.parse(data);
+    } catch {
+      return MALFORMED;
+    }
+  }
   return CONTENT;
 }

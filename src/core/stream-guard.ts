@@ -1,7 +1,7 @@
 import type { CooldownReason, StreamEvent } from "../types/events.js";
 import type { MalformedEventPolicy } from "../types/options.js";
 import { concat, SseParser } from "./sse.js";
-import { classify } from "./stream-event.js";
+import { classify, classifyLater, MAY_END } from "./stream-event.js";
 import { clampDelay } from "../utils/timers.js";
 
 /** The stream guard's settings, validated (see `resolveGuardOptions`). */
@@ -41,6 +41,9 @@ export const CONTENT_FILTER_CODES: ReadonlySet<unknown> = new Set([
   "ResponsibleAIPolicyViolation",
 ]);
 
+/** The most a guard holds before the first content: past it, the stream is released as it is. */
+export const MAX_HELD = 1024 * 1024;
+
 /** Whether a response is one the guard judges: a successful `text/event-stream` with a body. */
 export function isEventStream(response: Response): boolean {
   return (
@@ -68,7 +71,9 @@ class Scanner {
   complete = false;
   /** An in-band error before any content. */
   failure: StreamFailure | undefined;
-  readonly #parser = new SseParser((block) => this.#block(block.end, classify(block)));
+  readonly #parser = new SseParser((block) =>
+    this.#block(block.end, this.content ? classifyLater(block, this.#drop) : classify(block)),
+  );
   readonly #drop: boolean;
   readonly #onDrop: () => void;
   /** Bytes pushed and not yet passed on or dropped; `#base` is the offset of their first byte. */
@@ -94,6 +99,13 @@ class Scanner {
   end(): Uint8Array | undefined {
     this.#parser.end();
     return this.#flush();
+  }
+
+  /** The bytes pushed and not passed on yet (an unfinished block), handed over to an {@link EndWatch}. */
+  rest(): Uint8Array[] {
+    const rest = this.#chunks;
+    this.#chunks = [];
+    return rest;
   }
 
   #block(end: number, { kind, terminal, code }: ReturnType<typeof classify>): void {
@@ -149,6 +161,54 @@ class Scanner {
   }
 }
 
+/**
+ * After release, when malformed events pass: the bytes go through as they are, and only a text search
+ * ({@link MAY_END}) looks for a terminal event; the few lines it finds are classified. Lines are
+ * classified one by one (an event with several `data:` lines, which OpenAI-style streams never send,
+ * would not count as terminal: the stream would error rather than look complete).
+ */
+class EndWatch {
+  complete: boolean;
+  readonly #decoder = new TextDecoder();
+  /** The unfinished last line. */
+  #carry = "";
+  /** The `event:` of the current block, tracked while a candidate is open. */
+  #event = "";
+
+  constructor(complete: boolean) {
+    this.complete = complete;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.complete) return; // nothing left to look for
+    let text = this.#decoder.decode(chunk, { stream: true });
+    if (this.#carry !== "") text = this.#carry + text;
+    // Chunks usually end with their line: then nothing is cut or copied.
+    const last = text.at(-1);
+    const cut =
+      last === "\n" || last === "\r" ? text.length : Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r")) + 1;
+    this.#carry = cut === text.length ? "" : text.slice(cut);
+    const lines = cut === text.length ? text : text.slice(0, cut);
+    if (this.#event !== "" || MAY_END.test(lines)) this.#lines(lines);
+  }
+
+  end(): void {
+    if (!this.complete) this.#lines(this.#carry);
+  }
+
+  #lines(text: string): void {
+    for (const line of text.split(/\r\n?|\n/)) {
+      if (line === "") this.#event = "";
+      else if (line.startsWith("event:")) this.#event = line.slice(6).trim();
+      else if (
+        line.startsWith("data:") &&
+        classify({ event: this.#event, data: line.slice(5).trimStart(), end: 0 }).terminal
+      )
+        this.complete = true;
+    }
+  }
+}
+
 /** The response the caller gets: the same status and headers, the given body. */
 function withBody(response: Response, body: ReadableStream<Uint8Array>): Response {
   const copy = new Response(body, {
@@ -196,29 +256,36 @@ export async function guardStream(
   };
 
   let ended = false;
+  let read = 0; // bytes read before the first content
   try {
     while (!scanner.content) {
       if (signal?.aborted) throw signal.reason;
-      let read: ReadableStreamReadResult<Uint8Array> | "timeout" | "aborted";
+      if (read > MAX_HELD) {
+        // A preamble this long is no preamble (a Responses stream echoes its instructions, but not this
+        // much): the stream is released as it is, rather than held without bound or failed over.
+        scanner.content = true;
+        break;
+      }
+      let next: ReadableStreamReadResult<Uint8Array> | "timeout" | "aborted";
       try {
-        read = await Promise.race([reader.read(), stopped]);
+        next = await Promise.race([reader.read(), stopped]);
       } catch {
         // The backend broke the connection before any content: another backend may answer.
         if (signal?.aborted) throw signal.reason;
         return fail({ reason: "network-error", cause: "no-content" });
       }
-      if (read === "aborted") {
+      if (next === "aborted") {
         reader.cancel().catch(() => {});
         throw signal!.reason;
       }
-      if (read === "timeout") return fail({ reason: "timeout", cause: "first-event-timeout" });
-      const bytes = read.done ? scanner.end() : scanner.push(read.value);
+      if (next === "timeout") return fail({ reason: "timeout", cause: "first-event-timeout" });
+      const bytes = next.done ? scanner.end() : scanner.push(next.value);
       if (bytes !== undefined) held.push(bytes);
       if (scanner.failure !== undefined) return fail(scanner.failure);
-      if (read.done) {
+      if (next.done) {
         if (!scanner.content) return fail({ reason: "stream", cause: "no-content" });
         ended = true;
-      }
+      } else read += next.value.length;
     }
   } finally {
     clearTimeout(timer);
@@ -238,6 +305,9 @@ function released(
   afterMs: () => number,
 ): ReadableStream<Uint8Array> {
   let finished = ended;
+  // Malformed events pass: nothing is cut from the stream any more, so the bytes go through as they are.
+  const watch = options.malformed === "pass" && !ended ? new EndWatch(scanner.complete) : undefined;
+  const rest = watch === undefined ? [] : scanner.rest();
   // One watchdog timer, re-armed only when it fires early: the time a read has been pending is checked
   // then, so a chunk costs two clock reads instead of a timer set and cleared.
   let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -249,7 +319,7 @@ function released(
   };
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
     stop();
-    if (scanner.complete) {
+    if ((watch ?? scanner).complete) {
       controller.close();
       return;
     }
@@ -273,6 +343,10 @@ function released(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       if (held.length > 0) controller.enqueue(concat(held));
+      for (const chunk of rest) {
+        watch!.push(chunk);
+        controller.enqueue(chunk);
+      }
       if (ended) finish(controller);
     },
     async pull(controller) {
@@ -291,7 +365,13 @@ function released(
         }
         waitingSince = -1;
         if (finished) return;
-        const bytes = read.done ? scanner.end() : scanner.push(read.value);
+        let bytes: Uint8Array | undefined;
+        if (watch === undefined) bytes = read.done ? scanner.end() : scanner.push(read.value);
+        else if (read.done) watch.end();
+        else {
+          bytes = read.value;
+          watch.push(bytes);
+        }
         if (bytes !== undefined) controller.enqueue(bytes);
         if (read.done) finish(controller);
         if (bytes !== undefined) return;
