@@ -55,11 +55,11 @@ describe("before the first content: the guard holds the preamble and fails over"
       `b /v1/chat/completions ${BODY}`,
     ]);
     expect(of("stream")).toMatchObject([{ kind: "failover", cause: "in-band-error", code: "server_error" }]);
-    expect(of("cooldown")).toMatchObject([{ backend: { name: "a" }, reason: "stream" }]);
-    expect(of("outcome").map((event) => `${event.backend.name} ${event.result} ${event.reason}`)).toEqual([
-      "a failure stream",
-      "b response undefined",
-    ]);
+    // The 200 said nothing wrong: the cooldown and the outcome carry no status.
+    expect(of("cooldown")).toMatchObject([{ backend: { name: "a" }, reason: "stream", status: undefined }]);
+    expect(
+      of("outcome").map((event) => `${event.backend.name} ${event.result} ${event.reason} ${event.status}`),
+    ).toEqual(["a failure stream undefined", "b response undefined 200"]);
   });
 
   it("a Responses stream that fails after response.created (insufficient_quota) fails over and cools a (quota)", async () => {
@@ -169,7 +169,9 @@ describe("after the first content: never a silent stall, never a truncated succe
     expect(text).toBe(ROLE + chunk({ content: "Hel" }));
     expect(String(error)).toMatch(/stream idle for 50 ms/);
     expect(of("stream")).toMatchObject([{ kind: "idle-timeout", backend: { name: "a" } }]);
-    expect(of("cooldown")).toMatchObject([{ backend: { name: "a" }, reason: "timeout" }]);
+    expect(of("cooldown")).toMatchObject([{ backend: { name: "a" }, reason: "timeout", status: undefined }]);
+    // The attempt had ended with the delivery: the late failure counts, and nothing is left in flight.
+    expect(lb.snapshot().backends[0]).toMatchObject({ inFlight: 0, successes: 1, errors: 1 });
     expect(lb.snapshot().backends[0]?.state).not.toBe("available");
   });
 

@@ -48,11 +48,15 @@ describe("failover rules over real sockets", () => {
   it("when every backend says context_length_exceeded, the caller gets the last 400 byte-identical, not a 429", async () => {
     const body = JSON.stringify(error("context_length_exceeded", { param: "messages" }));
     server.serve({ a: json(400, body, { "x-a": "1" }), b: json(400, body, { "x-b": "2" }) });
-    const { post } = await balancer();
+    const { post, lb } = await balancer();
+    const delivered: string[] = [];
+    lb.on("response", (event) => delivered.push(`${event.backend.name} ${event.status}`));
     const response = await post();
     expect(response.status).toBe(400);
     expect(response.headers.get("x-b")).toBe("2");
     expect(await response.text()).toBe(body);
+    // The kept answer is handed back like any other: with its response event.
+    expect(delivered).toEqual(["b 400"]);
   });
 
   it.each([401, 403])(
