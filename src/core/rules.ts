@@ -1,5 +1,6 @@
 import type { CooldownReason } from "../types/events.js";
 import type { FailoverCandidate, FailoverDecision, FailoverOptions } from "../types/options.js";
+import { raceAbort } from "../utils/timers.js";
 import { concat } from "./sse.js";
 import { CONTENT_FILTER_CODES } from "./stream-guard.js";
 
@@ -80,28 +81,21 @@ async function readBounded(response: Response, signal: AbortSignal | undefined):
   const reader = (response.clone().body as ReadableStream<Uint8Array>).getReader();
   const parts: Uint8Array[] = [];
   let length = 0;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      reject(signal!.reason); // first: cancelling settles the pending read, which would win the race
-      response.body?.cancel().catch(() => {});
-      reader.cancel().catch(() => {});
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-  });
-  aborted.catch(() => {});
   try {
     while (length <= MAX_ERROR_BODY) {
-      const read = await Promise.race([reader.read(), aborted]);
+      const read = await (signal ? raceAbort(reader.read(), signal) : reader.read());
       if (read.done) return concat(parts);
       parts.push(read.value);
       length += read.value.length;
     }
-    reader.cancel().catch(() => {}); // the response's own copy goes on
-    return undefined;
+    return undefined; // the response's own copy goes on
+  } catch (error) {
+    // A body that breaks is judged without it (the caller meets the same error reading it), unless the caller aborted.
+    if (!signal?.aborted) return undefined;
+    response.body?.cancel().catch(() => {});
+    throw error;
   } finally {
-    signal?.removeEventListener("abort", onAbort!);
+    reader.cancel().catch(() => {});
   }
 }
 
