@@ -4,7 +4,7 @@ import { concat, SseParser } from "./sse.js";
 import { classify, classifyLater, MAY_END } from "./stream-event.js";
 import { clampDelay } from "../utils/timers.js";
 
-/** The stream guard's settings, validated (see `resolveGuardOptions`). */
+/** The stream guard's settings, validated (in `options.ts`). */
 export interface GuardOptions {
   readonly enabled: boolean;
   /** `0`: no limit. */
