@@ -7,9 +7,11 @@ import { parseCooldownMs, parseDuration } from "./cooldown.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
+import { judge } from "./judge.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
 import { deploymentInPath, scopeOf } from "./scope.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
+import type { GuardHooks } from "./stream-guard.js";
 import { targetFor } from "./target.js";
 import { failureReason } from "./verdict.js";
 
@@ -158,6 +160,40 @@ function ended(
   }
 }
 
+/** What the stream guard needs from the loop for one attempt: its events, and a cooldown when a released stream goes idle. */
+function guardHooks(call: Call, backend: Backend, deployment: string | undefined): GuardHooks {
+  const { events, options } = call.context;
+  return {
+    report: (fields) => {
+      if (events.active) events.emit({ type: "stream", ...about(call, backend, deployment, options.now()), ...fields });
+    },
+    onIdle: () => backend.recordLateFailure(deployment, "timeout", options.defaultCooldownMs, call),
+    now: options.now,
+  };
+}
+
+/** The answer of a backend a rule passed over without cooling it (a 400 `context_length_exceeded`). */
+interface Fallback {
+  readonly response: Response;
+  readonly backend: Backend;
+  readonly deployment: string | undefined;
+}
+
+/** The `response` event: a response is handed back to the caller. */
+function delivered(
+  call: Call,
+  backend: Backend,
+  deployment: string | undefined,
+  status: number,
+  started: number,
+): void {
+  const { events, options } = call.context;
+  if (events.active) {
+    const at = options.now();
+    events.emit({ type: "response", ...about(call, backend, deployment, at), status, latencyMs: at - started });
+  }
+}
+
 /** Why `lb.fetch` refuses after `lb.close()`: the WHATWG name for an object used in a state that forbids it. */
 export function closedError(): DOMException {
   return new DOMException(
@@ -197,89 +233,119 @@ export async function balancedFetch(
   const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
+  // The caller's answer when no backend is left to try, rather than a 429 of the balancer's.
+  let fallback: Fallback | undefined;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const now = options.now();
+      advanceDue(context.backends, now, context.host);
+      const capped = call.attempt >= options.maxAttempts;
+      const backend = capped ? undefined : context.select(now, tried, request, call.pathScope);
 
-  for (;;) {
-    if (signal?.aborted) throw signal.reason;
-    const now = options.now();
-    advanceDue(context.backends, now, context.host);
-    const capped = call.attempt >= options.maxAttempts;
-    const backend = capped ? undefined : context.select(now, tried, request, call.pathScope);
+      if (backend === undefined) {
+        if (fallback !== undefined) {
+          delivered(call, fallback.backend, fallback.deployment, fallback.response.status, started);
+          return fallback.response;
+        }
+        const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope);
+        if (retryAfterMs === undefined) return unservableResponse();
+        const waiting =
+          !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
+        if (events.active)
+          events.emit({
+            type: "exhausted",
+            at: now,
+            requestId: call.requestId,
+            attempt: call.attempt,
+            retryAfterMs,
+            waiting,
+          });
+        if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
+        await sleep(retryAfterMs, signal);
+        // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
+        // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
+        waitedMs += Math.max(options.now() - now, retryAfterMs);
+        tried = undefined; // after the wait every backend deserves another chance
+        continue;
+      }
 
-    if (backend === undefined) {
-      const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope);
-      if (retryAfterMs === undefined) return unservableResponse();
-      const waiting =
-        !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
-      if (events.active)
-        events.emit({
-          type: "exhausted",
-          at: now,
-          requestId: call.requestId,
-          attempt: call.attempt,
-          retryAfterMs,
-          waiting,
-        });
-      if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
-      await sleep(retryAfterMs, signal);
-      // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
-      // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
-      waitedMs += Math.max(options.now() - now, retryAfterMs);
-      tried = undefined; // after the wait every backend deserves another chance
-      continue;
-    }
+      const deployment = scopeOf(backend.config, request, call.pathScope);
+      call.attempt++;
+      const ticket: AttemptTicket = backend.startAttempt(deployment);
+      let outcome: Outcome;
+      try {
+        outcome = await send(call, backend, deployment, now);
+      } catch (error) {
+        backend.abandonAttempt(ticket);
+        ended(call, backend, deployment, now, "aborted");
+        throw error;
+      }
 
-    const deployment = scopeOf(backend.config, request, call.pathScope);
-    call.attempt++;
-    const ticket: AttemptTicket = backend.startAttempt(deployment);
-    let outcome: Outcome;
-    try {
-      outcome = await send(call, backend, deployment, now);
-    } catch (error) {
-      backend.abandonAttempt(ticket);
-      ended(call, backend, deployment, now, "aborted");
-      throw error;
-    }
+      const response = "response" in outcome ? outcome.response : undefined;
+      if (response !== undefined && signal?.aborted) {
+        // The caller gave up while the headers arrived: it must not get a response after its abort.
+        discard(response);
+        backend.abandonAttempt(ticket);
+        ended(call, backend, deployment, now, "aborted");
+        throw signal.reason;
+      }
+      const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
+      if (response === undefined || reason !== undefined) {
+        if (response !== undefined) discard(response);
+        ended(call, backend, deployment, now, "failure", response?.status, reason);
+        // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
+        const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
+        backend.recordFailure(
+          ticket,
+          deployment,
+          reason!,
+          fromHeaders ?? options.defaultCooldownMs,
+          response?.status,
+          call,
+        );
+        tried ??= new Set();
+        tried.add(backend);
+        continue;
+      }
 
-    const response = "response" in outcome ? outcome.response : undefined;
-    if (response !== undefined && signal?.aborted) {
-      // The caller gave up while the headers arrived: it must not get a response after its abort.
-      discard(response);
-      backend.abandonAttempt(ticket);
-      ended(call, backend, deployment, now, "aborted");
-      throw signal.reason;
-    }
-    const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
-    if (response === undefined || reason !== undefined) {
-      if (response !== undefined) discard(response);
-      ended(call, backend, deployment, now, "failure", response?.status, reason);
-      // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
-      const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
-      backend.recordFailure(
-        ticket,
-        deployment,
-        reason!,
-        fromHeaders ?? options.defaultCooldownMs,
-        response?.status,
-        call,
-      );
-      tried ??= new Set();
-      tried.add(backend);
-      continue;
-    }
+      let verdict: Awaited<ReturnType<typeof judge>>;
+      try {
+        const judged = judge(response, options.judge, backend.info.name, guardHooks(call, backend, deployment), signal);
+        verdict = judged instanceof Promise ? await judged : judged;
+      } catch (error) {
+        backend.abandonAttempt(ticket);
+        ended(call, backend, deployment, now, "aborted");
+        throw error;
+      }
+      if ("failover" in verdict) {
+        const { reason, cool, cooldownMs, status } = verdict.failover;
+        ended(call, backend, deployment, now, "failure", status, reason);
+        if (cool)
+          backend.recordFailure(ticket, deployment, reason!, cooldownMs ?? options.defaultCooldownMs, status, call);
+        else {
+          // The backend answered for itself: it stays in rotation, and its answer is kept for the end.
+          backend.recordSuccess(ticket, response.status, call);
+          if (fallback !== undefined) discard(fallback.response);
+          fallback = { response: verdict.failover.fallback!, backend, deployment };
+        }
+        tried ??= new Set();
+        tried.add(backend);
+        continue;
+      }
+      if (fallback !== undefined) discard(fallback.response);
+      fallback = undefined;
 
-    ended(call, backend, deployment, now, "response", response.status);
-    backend.recordSuccess(ticket, response.status, call);
-    const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
-    if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
-    if (events.active) {
-      const at = options.now();
-      events.emit({
-        type: "response",
-        ...about(call, backend, deployment, at),
-        status: response.status,
-        latencyMs: at - started,
-      });
+      ended(call, backend, deployment, now, "response", response.status);
+      backend.recordSuccess(ticket, response.status, call);
+      const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
+      if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
+      delivered(call, backend, deployment, response.status, started);
+      return verdict.deliver;
     }
-    return response;
+  } catch (error) {
+    // The caller aborted: nobody will read the answer kept for the end.
+    if (fallback !== undefined) discard(fallback.response);
+    throw error;
   }
 }
