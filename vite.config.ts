@@ -53,6 +53,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "streams", environment: "node", include: ["test/streams/**/*.test.ts"] },
+      },
+      {
+        extends: true,
         test: { name: "dashboard", environment: "happy-dom", include: ["test/dashboard/**/*.test.{ts,tsx}"] },
       },
       {

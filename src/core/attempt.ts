@@ -8,10 +8,12 @@ import { watchCreated } from "./created.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
+import { judge } from "./judge.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
 import { pinnedResponse, type Route, routeFor } from "./routing.js";
 import { deploymentInPath, scopeOf } from "./scope.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
+import type { GuardHooks } from "./stream-guard.js";
 import { accepts, targetFor } from "./target.js";
 import { failureReason } from "./verdict.js";
 
@@ -165,10 +167,15 @@ export function ended(
   }
 }
 
-/** The backends on `backend`'s origin (the resource's other deployments), itself included. */
-function sameOrigin(backends: readonly Backend[], backend: Backend): Backend[] {
+/** `tried` with `backend` in it; for a request the provider spilled over, every backend on its origin as well. */
+function triedOn(tried: Set<Backend> | undefined, call: Call, backend: Backend, spillover?: Spillover): Set<Backend> {
+  const set = tried ?? new Set();
+  set.add(backend);
+  if (spillover === undefined) return set;
+  // The provider already sent it to its spillover deployment on this resource: not there a second time.
   const origin = new URL(backend.config.base).origin;
-  return backends.filter((other) => new URL(other.config.base).origin === origin);
+  for (const other of call.context.backends) if (new URL(other.config.base).origin === origin) set.add(other);
+  return set;
 }
 
 /** The answer when no backend is left: for a pinned request its backend's own state, else the synthetic 429. */
@@ -178,6 +185,49 @@ function refused(call: Call, retryAfterMs: number): Response {
   if (owner === undefined) return exhaustedResponse(retryAfterMs, context.backends.length);
   const reason = owner.whole.reason ?? owner.scope(scopeOf(owner.config, call.request, call.pathScope))?.reason;
   return pinnedResponse(route, retryAfterMs, reason != null && isFailure(reason));
+}
+
+/** The response handed back; for a stateful path, watched for the ids its backend created (see created.ts). */
+function handedBack(call: Call, backend: Backend, response: Response): Response {
+  const { owners } = call.context.options.routing;
+  if (!call.route.watch || owners === undefined) return response;
+  return watchCreated(response, (ids) => {
+    for (const id of ids) owners.remember(id, backend.config.name);
+  });
+}
+
+/** What the stream guard needs from the loop for one attempt: its events, and a cooldown when a released stream goes idle. */
+function guardHooks(call: Call, backend: Backend, deployment: string | undefined): GuardHooks {
+  const { events, options } = call.context;
+  return {
+    report: (fields) => {
+      if (events.active) events.emit({ type: "stream", ...about(call, backend, deployment, options.now()), ...fields });
+    },
+    onIdle: () => backend.recordLateFailure(deployment, "timeout", options.defaultCooldownMs, call),
+    now: options.now,
+  };
+}
+
+/** The answer of a backend a rule passed over without cooling it (a 400 `context_length_exceeded`). */
+interface Fallback {
+  readonly response: Response;
+  readonly backend: Backend;
+  readonly deployment: string | undefined;
+}
+
+/** The `response` event: a response is handed back to the caller. */
+function delivered(
+  call: Call,
+  backend: Backend,
+  deployment: string | undefined,
+  status: number,
+  started: number,
+): void {
+  const { events, options } = call.context;
+  if (events.active) {
+    const at = options.now();
+    events.emit({ type: "response", ...about(call, backend, deployment, at), status, latencyMs: at - started });
+  }
 }
 
 /** Why `lb.fetch` refuses after `lb.close()`: the WHATWG name for an object used in a state that forbids it. */
@@ -222,96 +272,118 @@ export async function balancedFetch(
   const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
+  // The caller's answer when no backend is left to try, rather than a 429 of the balancer's.
+  let fallback: Fallback | undefined;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const now = options.now();
+      advanceDue(context.backends, now, context.host);
+      const capped = call.attempt >= options.maxAttempts;
+      const backend = capped ? undefined : context.select(now, tried, request, call.pathScope, call.route);
 
-  for (;;) {
-    if (signal?.aborted) throw signal.reason;
-    const now = options.now();
-    advanceDue(context.backends, now, context.host);
-    const capped = call.attempt >= options.maxAttempts;
-    const backend = capped ? undefined : context.select(now, tried, request, call.pathScope, call.route);
+      if (backend === undefined) {
+        if (fallback !== undefined) {
+          delivered(call, fallback.backend, fallback.deployment, fallback.response.status, started);
+          return fallback.response;
+        }
+        const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope, call.route.pinned);
+        if (retryAfterMs === undefined) return unservableResponse();
+        const waiting =
+          !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
+        if (events.active)
+          events.emit({
+            type: "exhausted",
+            at: now,
+            requestId: call.requestId,
+            attempt: call.attempt,
+            retryAfterMs,
+            waiting,
+          });
+        if (!waiting) return refused(call, retryAfterMs);
+        await sleep(retryAfterMs, signal);
+        // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
+        // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
+        waitedMs += Math.max(options.now() - now, retryAfterMs);
+        tried = undefined; // after the wait every backend deserves another chance
+        continue;
+      }
 
-    if (backend === undefined) {
-      const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope, call.route.pinned);
-      if (retryAfterMs === undefined) return unservableResponse();
-      const waiting =
-        !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
-      if (events.active)
-        events.emit({
-          type: "exhausted",
-          at: now,
-          requestId: call.requestId,
-          attempt: call.attempt,
-          retryAfterMs,
-          waiting,
-        });
-      if (!waiting) return refused(call, retryAfterMs);
-      await sleep(retryAfterMs, signal);
-      // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
-      // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
-      waitedMs += Math.max(options.now() - now, retryAfterMs);
-      tried = undefined; // after the wait every backend deserves another chance
-      continue;
-    }
+      const deployment = scopeOf(backend.config, request, call.pathScope);
+      call.attempt++;
+      const ticket: AttemptTicket = backend.startAttempt(deployment);
+      let outcome: Outcome;
+      try {
+        outcome = await send(call, backend, deployment, now);
+      } catch (error) {
+        backend.abandonAttempt(ticket);
+        ended(call, backend, deployment, now, "aborted");
+        throw error;
+      }
 
-    const deployment = scopeOf(backend.config, request, call.pathScope);
-    call.attempt++;
-    const ticket: AttemptTicket = backend.startAttempt(deployment);
-    let outcome: Outcome;
-    try {
-      outcome = await send(call, backend, deployment, now);
-    } catch (error) {
-      backend.abandonAttempt(ticket);
-      ended(call, backend, deployment, now, "aborted");
-      throw error;
-    }
+      const response = "response" in outcome ? outcome.response : undefined;
+      if (response !== undefined && signal?.aborted) {
+        // The caller gave up while the headers arrived: it must not get a response after its abort.
+        discard(response);
+        backend.abandonAttempt(ticket);
+        ended(call, backend, deployment, now, "aborted");
+        throw signal.reason;
+      }
+      const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
+      const spillover = response && backend.config.adapter?.spillover?.(response.headers);
+      if (response === undefined || reason !== undefined) {
+        if (response !== undefined) discard(response);
+        ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
+        // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
+        const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
+        backend.recordFailure(
+          ticket,
+          deployment,
+          reason!,
+          fromHeaders ?? options.defaultCooldownMs,
+          response?.status,
+          call,
+        );
+        tried = triedOn(tried, call, backend, spillover);
+        continue;
+      }
 
-    const response = "response" in outcome ? outcome.response : undefined;
-    if (response !== undefined && signal?.aborted) {
-      // The caller gave up while the headers arrived: it must not get a response after its abort.
-      discard(response);
-      backend.abandonAttempt(ticket);
-      ended(call, backend, deployment, now, "aborted");
-      throw signal.reason;
-    }
-    const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
-    const spillover = response && backend.config.adapter?.spillover?.(response.headers);
-    if (response === undefined || reason !== undefined) {
-      if (response !== undefined) discard(response);
-      ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
-      // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
-      const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
-      backend.recordFailure(
-        ticket,
-        deployment,
-        reason!,
-        fromHeaders ?? options.defaultCooldownMs,
-        response?.status,
-        call,
-      );
-      tried ??= new Set();
-      tried.add(backend);
-      // The provider already sent it to its spillover deployment on this resource: not there a second time.
-      if (spillover !== undefined) for (const other of sameOrigin(context.backends, backend)) tried.add(other);
-      continue;
-    }
+      let verdict: Awaited<ReturnType<typeof judge>>;
+      try {
+        const judged = judge(response, options.judge, backend.info.name, guardHooks(call, backend, deployment), signal);
+        verdict = judged instanceof Promise ? await judged : judged;
+      } catch (error) {
+        backend.abandonAttempt(ticket);
+        ended(call, backend, deployment, now, "aborted");
+        throw error;
+      }
+      if ("failover" in verdict) {
+        const { reason, cool, cooldownMs, status } = verdict.failover;
+        ended(call, backend, deployment, now, "failure", status, reason, spillover);
+        if (cool)
+          backend.recordFailure(ticket, deployment, reason!, cooldownMs ?? options.defaultCooldownMs, status, call);
+        else {
+          // The backend answered for itself: it stays in rotation, and its answer is kept for the end.
+          backend.recordSuccess(ticket, response.status, call);
+          if (fallback !== undefined) discard(fallback.response);
+          fallback = { response: verdict.failover.fallback!, backend, deployment };
+        }
+        tried = triedOn(tried, call, backend, spillover);
+        continue;
+      }
+      if (fallback !== undefined) discard(fallback.response);
+      fallback = undefined;
 
-    ended(call, backend, deployment, now, "response", response.status, undefined, spillover);
-    backend.recordSuccess(ticket, response.status, call);
-    const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
-    if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
-    if (events.active) {
-      const at = options.now();
-      events.emit({
-        type: "response",
-        ...about(call, backend, deployment, at),
-        status: response.status,
-        latencyMs: at - started,
-      });
+      ended(call, backend, deployment, now, "response", response.status, undefined, spillover);
+      backend.recordSuccess(ticket, response.status, call);
+      const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
+      if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
+      delivered(call, backend, deployment, response.status, started);
+      return handedBack(call, backend, verdict.deliver);
     }
-    const { owners } = options.routing;
-    if (!call.route.watch || owners === undefined) return response;
-    return watchCreated(response, (ids) => {
-      for (const id of ids) owners.remember(id, backend.config.name);
-    });
+  } catch (error) {
+    // The caller aborted: nobody will read the answer kept for the end.
+    if (fallback !== undefined) discard(fallback.response);
+    throw error;
   }
 }

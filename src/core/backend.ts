@@ -132,8 +132,27 @@ export class Backend {
     status: number | undefined,
     cause: Cause,
   ): void {
+    this.stats.inFlight--;
+    this.#fail(ticket, deployment, reason, baseMs, status, cause);
+  }
+
+  /**
+   * A failure found after its attempt ended (a stream handed to the caller went idle): no ticket, so no
+   * probe slot to release; counted and cooled like any other.
+   */
+  recordLateFailure(deployment: string | undefined, reason: CooldownReason, baseMs: number, cause: Cause): void {
+    this.#fail(PLAIN, deployment, reason, baseMs, undefined, cause);
+  }
+
+  #fail(
+    ticket: AttemptTicket,
+    deployment: string | undefined,
+    reason: CooldownReason,
+    baseMs: number,
+    status: number | undefined,
+    cause: Cause,
+  ): void {
     const { stats } = this;
-    stats.inFlight--;
     if (status !== undefined) stats.lastStatus = status;
     if (reason === "rate-limit") stats.throttles++;
     else stats.errors++;

@@ -5,7 +5,15 @@ import type { Emitter } from "./events.js";
 import type { SharedLink } from "./shared.js";
 
 /** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
-const FAILURES: readonly CooldownReason[] = ["server-error", "network-error", "timeout", "credentials", "redirect"];
+const FAILURES: readonly CooldownReason[] = [
+  "server-error",
+  "network-error",
+  "timeout",
+  "credentials",
+  "redirect",
+  "stream",
+  "rule",
+];
 
 /** Whether a reason says the backend is broken (counted, escalated, probed) rather than busy. */
 export const isFailure = (reason: CooldownReason): boolean => FAILURES.includes(reason);

@@ -1,12 +1,20 @@
 import type { BackendAdapter } from "../types/adapter.js";
 import type { SharedState } from "../types/shared.js";
-import type { FetchFunction, LoadBalancerOptions, Logger, SelectionStrategy } from "../types/options.js";
+import type {
+  FailoverOptions,
+  FetchFunction,
+  LoadBalancerOptions,
+  Logger,
+  SelectionStrategy,
+} from "../types/options.js";
 import { isCredentialHeader } from "../utils/credentials.js";
 import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
 import { maxTimerDelay } from "../utils/timers.js";
 import { OwnerMap } from "./affinity.js";
 import type { RoutingOptions } from "./routing.js";
+import type { JudgeSettings } from "./judge.js";
+import { resolveFailoverRules } from "./rules.js";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {
@@ -44,6 +52,8 @@ export interface ResolvedOptions {
   readonly logger: Logger | undefined;
   /** Affinity, home backend and stickiness (see routing.ts). */
   readonly routing: RoutingOptions;
+  /** The failover rules and the stream guard. */
+  readonly judge: JudgeSettings;
 }
 
 /**
@@ -67,6 +77,11 @@ export const OPTION_KEYS: readonly string[] = [
   "affinity",
   "home",
   "sticky",
+  "streamGuard",
+  "firstEventTimeoutMs",
+  "streamIdleTimeoutMs",
+  "malformedEvents",
+  "failoverOn",
 ];
 
 /** Every key a `BackendConfig` knows; the same rule as {@link OPTION_KEYS}. */
@@ -379,6 +394,10 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     fail("shared", describe(shared), "a SharedState (redisState() or broadcastChannelState())");
   }
   const now = optionalFunction<() => number>(options, "now");
+  const streamGuard = read(options, "streamGuard") ?? true;
+  if (typeof streamGuard !== "boolean") fail("streamGuard", describe(streamGuard), "a boolean");
+  const malformed = read(options, "malformedEvents") ?? "drop";
+  if (malformed !== "drop" && malformed !== "pass") fail("malformedEvents", describe(malformed), '"drop" or "pass"');
   return {
     backends,
     defaultCooldownMs,
@@ -396,6 +415,18 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     random: optionalFunction<() => number>(options, "random") ?? Math.random,
     logger: resolveLogger(read(options, "logger")),
     routing: resolveRouting(options, backends),
+    judge: {
+      rules: resolveFailoverRules(
+        read(options, "failoverOn") as FailoverOptions | undefined,
+        (field, value, expected) => fail(field, describe(value), expected),
+      ),
+      guard: {
+        enabled: streamGuard,
+        firstEventTimeoutMs: duration("firstEventTimeoutMs", read(options, "firstEventTimeoutMs"), 60_000),
+        idleTimeoutMs: duration("streamIdleTimeoutMs", read(options, "streamIdleTimeoutMs"), 60_000),
+        malformed,
+      },
+    },
   };
 }
 

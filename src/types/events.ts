@@ -13,8 +13,10 @@ export interface BackendInfo {
  * Why a backend (or one of its deployments) was taken out of rotation: a 429 (`rate-limit`), a 5xx
  * (`server-error`), a rejected fetch (`network-error`), no response headers within `attemptTimeoutMs`
  * (`timeout`), a success that reported no requests or tokens left (`quota`), credentials that were
- * refused or could not be prepared, such as a token provider that threw (`credentials`), or a redirect,
- * which the balancer never follows (`redirect`).
+ * refused or could not be prepared, such as a token provider that threw (`credentials`), a redirect,
+ * which the balancer never follows (`redirect`), a stream that broke before its first content: an
+ * in-band error or an end with nothing produced (`stream`), or a response that a failover rule of
+ * the `failoverOn` option named the backend's (`rule`).
  */
 export type CooldownReason =
   | "rate-limit"
@@ -23,7 +25,9 @@ export type CooldownReason =
   | "timeout"
   | "quota"
   | "credentials"
-  | "redirect";
+  | "redirect"
+  | "stream"
+  | "rule";
 
 /** @deprecated Renamed {@link CooldownReason}; this alias goes before 1.0. */
 export type ThrottleReason = CooldownReason;
@@ -138,6 +142,31 @@ export interface ExhaustedEvent extends RequestEvent {
   readonly waiting: boolean;
 }
 
+/**
+ * What the stream guard did about one streamed response (see the `streamGuard` option):
+ * - `failover`: the stream broke before its first content (see `cause`); it was cancelled, the backend
+ *   cools down (`stream`, or `timeout` for `first-event-timeout`) and the request goes to the next backend;
+ * - `idle-timeout`: after its first content the stream sent no byte for `streamIdleTimeoutMs`; the
+ *   caller's stream errors and the backend cools down (`timeout`);
+ * - `truncated`: the stream closed before its terminal marker (`[DONE]`, a `finish_reason`,
+ *   `response.completed`); the caller's stream errors instead of ending as if complete;
+ * - `dropped`: an event whose `data:` is not JSON was removed from the stream (`malformedEvents: "drop"`).
+ */
+export interface StreamEvent extends RequestEvent, BackendEvent {
+  readonly type: "stream";
+  readonly kind: "failover" | "idle-timeout" | "truncated" | "dropped";
+  /**
+   * For `failover`: `in-band-error` (an `error` event, a `data:` with `error`, `response.failed`,
+   * `response.incomplete`), `no-content` (the stream ended before any content) or
+   * `first-event-timeout` (no content within `firstEventTimeoutMs`).
+   */
+  readonly cause?: "in-band-error" | "no-content" | "first-event-timeout";
+  /** The in-band error's code or type, when it had one (never its message, which may quote the prompt). */
+  readonly code?: string;
+  /** From the response headers to this event, ms. */
+  readonly afterMs: number;
+}
+
 /** Every event, discriminated on `type`. */
 export type LoadBalancerEvent =
   | AttemptEvent
@@ -146,7 +175,8 @@ export type LoadBalancerEvent =
   | CooldownEvent
   | RecoveryEvent
   | ProbeEvent
-  | ExhaustedEvent;
+  | ExhaustedEvent
+  | StreamEvent;
 
 /** The event types. */
 export type LoadBalancerEventType = LoadBalancerEvent["type"];

@@ -46,6 +46,50 @@ export interface Logger {
   error?(message: string, ...details: unknown[]): void;
 }
 
+/** What a failover rule of {@link FailoverOptions.when} sees of a response the built-in rules would hand back. */
+export interface FailoverCandidate {
+  readonly status: number;
+  readonly headers: Headers;
+  /**
+   * The `error` object of a small JSON error body (`{"error": {...}}`), read within 64 KiB; `undefined`
+   * when the body is not JSON, larger, or has no `error` object.
+   */
+  readonly error: { readonly code?: unknown; readonly type?: unknown; readonly message?: unknown } | undefined;
+  /** The name of the backend that answered. */
+  readonly backend: string;
+}
+
+/**
+ * A failover rule's verdict: `true` sends the request on to the next backend and cools this one down
+ * (`rule`); `{ cool: false }` sends it on without cooling; `false` hands the response back;
+ * `undefined` leaves it to the built-in rules.
+ */
+export type FailoverDecision = boolean | { readonly cool: boolean; readonly cooldownMs?: number } | undefined;
+
+/**
+ * Which responses besides 429, 5xx, network errors and timeouts (always) send a request on to the next
+ * backend. Only error responses (4xx) are considered, and only their small JSON bodies are read.
+ */
+export interface FailoverOptions {
+  /** 400 `context_length_exceeded`: the next backend that accepts the request tries it; this one does not cool down. Default `true`. */
+  contextLength?: boolean;
+  /** 401 and 403: the backend cools down (`credentials`), the request goes on, the error is logged once per backend. Default `true`. */
+  credentials?: boolean;
+  /**
+   * Content-filter rejections (`content_filter`, `content_policy_violation`, Azure's
+   * `ResponsibleAIPolicyViolation`): by default the caller's answer, never retried. `true` tries the
+   * next backend, without cooling this one. Default `false`.
+   */
+  contentFilter?: boolean;
+  /** Further 4xx statuses that cool the backend (`rule`) and send the request on, e.g. `[404]` for a missing deployment. */
+  statuses?: readonly number[];
+  /** Your own rule, asked first for every 4xx but 429; see {@link FailoverDecision}. */
+  when?: (candidate: FailoverCandidate) => FailoverDecision;
+}
+
+/** What the stream guard does with an event whose `data:` is not JSON: remove it (and emit `stream` `dropped`), or pass it on to the caller. */
+export type MalformedEventPolicy = "drop" | "pass";
+
 /** A WHATWG `fetch`. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -106,6 +150,19 @@ export interface LoadBalancerOptions {
   now?: () => number;
   /** Random number in [0, 1), for tests. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Guard `text/event-stream` responses: the caller gets the response once its first content event has
+   * arrived, and a stream that breaks before that fails over (see `docs/streams.md`). Default `true`.
+   */
+  streamGuard?: boolean;
+  /** A guarded stream whose first content event has not arrived this many ms after its headers fails over (`timeout`). `0`: no limit. Default `60_000`. */
+  firstEventTimeoutMs?: number;
+  /** A stream that sends no byte for this many ms after its first content is ended with an error, and its backend cools down (`timeout`). `0`: no limit. Default `60_000`. */
+  streamIdleTimeoutMs?: number;
+  /** Events whose `data:` is not JSON, in a guarded stream. Default `"drop"`. */
+  malformedEvents?: MalformedEventPolicy;
+  /** Extends the failover rules; see {@link FailoverOptions}. */
+  failoverOn?: FailoverOptions;
   /** Where to write log lines (request sent, throttling, recovery, exhausted). Silent by default. */
   logger?: Logger;
   /**

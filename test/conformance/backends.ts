@@ -18,7 +18,17 @@ export const ROUTES = {
   stream: "https://stream.test",
   /** Releases the held stream `?id=X`: 204, or 404 when none is held. */
   release: "https://release.test",
+  /** An event stream: a preamble (a role-only delta), then an in-band error before any content. */
+  inBandError: "https://in-band-error.test",
+  /** An event stream of one content event, then the end: no finish reason, no `[DONE]`. */
+  truncated: "https://truncated.test",
 } as const;
+
+/** A content event: the stream guard hands a stream to the caller at its first one. */
+export const FIRST_EVENT = 'data: {"choices":[{"index":0,"delta":{"content":"first"},"finish_reason":null}]}\n\n';
+/** A preamble event: the stream guard holds it until content arrives. */
+const ROLE_EVENT = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
+const SSE_INIT = { headers: { "content-type": "text/event-stream" } };
 
 const encoder = new TextEncoder();
 
@@ -40,7 +50,7 @@ export function conformanceBackends(): SimulatedBackends {
       const body = new ReadableStream<Uint8Array>({
         async pull(controller) {
           if (sent++ === 0) {
-            controller.enqueue(encoder.encode("data: first\n\n"));
+            controller.enqueue(encoder.encode(FIRST_EVENT));
             return;
           }
           await released;
@@ -50,6 +60,9 @@ export function conformanceBackends(): SimulatedBackends {
       });
       return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
     },
+    [ROUTES.inBandError]: () =>
+      new Response(`${ROLE_EVENT}data: {"error":{"code":"server_error","message":"in-band"}}\n\n`, SSE_INIT),
+    [ROUTES.truncated]: () => new Response(FIRST_EVENT, SSE_INIT),
     [ROUTES.release]: ({ request }) => {
       const release = held.get(idOf(request));
       held.delete(idOf(request));

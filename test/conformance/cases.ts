@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type * as Package from "openai-priority-loadbalancer";
 import type * as LeasePackage from "openai-priority-loadbalancer/lease";
 import { type Answer, answer, hang, heldEventStream, type Received, SimulatedBackends } from "../support/backends.js";
-import { API, API_PATH, ROUTES } from "./backends.js";
+import { API, API_PATH, FIRST_EVENT, ROUTES } from "./backends.js";
 
 // What depends on the runtime rather than on the balancer's logic (which test/core covers):
 // real sockets, streamed bodies, aborts and timers, and replaying every kind of request body.
@@ -119,12 +119,34 @@ function socketCases(lib: Lib, { url, refusedUrl }: Platform): void {
         assert.ok(!chunk.done, "the stream ended before its first event");
         received += decoder.decode(chunk.value, { stream: true });
       }
-      assert.equal(received, "data: first\n\n");
+      assert.equal(received, FIRST_EVENT);
       // The server holds the rest until this release: the first event cannot have come from a finished response.
       assert.equal((await fetch(`${url(ROUTES.release)}/?id=${id}`)).status, 204);
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
         received += decoder.decode(chunk.value, { stream: true });
-      assert.equal(received, "data: first\n\ndata: [DONE]\n\n");
+      assert.equal(received, `${FIRST_EVENT}data: [DONE]\n\n`);
+    });
+
+    test("an in-band error before content fails over to the next backend (stream guard)", async () => {
+      const lb = lib.createLoadBalancer({
+        backends: [
+          { url: url(ROUTES.inBandError), name: "in-band", priority: 1 },
+          { url: url(ROUTES.echo), name: "echo", priority: 2 },
+        ],
+      });
+      const reasons: string[] = [];
+      lb.on("cooldown", (event) => reasons.push(`${event.backend.name} ${event.reason}`));
+      const response = await lb.fetch(API, { method: "POST", body: "{}" });
+      assert.equal(pathOf(((await response.json()) as Echo).url), API_PATH);
+      assert.equal(reasons.join(", "), "in-band stream");
+    });
+
+    test("a stream that ends before its last event errors rather than looking complete (stream guard)", async () => {
+      const lb = lib.createLoadBalancer({ backends: [{ url: url(ROUTES.truncated) }] });
+      const response = await lb.fetch(API, { method: "POST", body: "{}" });
+      // Node, Deno and Bun reject with the guard's error; Chromium's text() reports any body error as "Failed to fetch".
+      const error = await rejection(response.text());
+      assert.ok(error instanceof Error, "the truncated stream must error");
     });
   });
 }

@@ -66,7 +66,8 @@ describe("failover", () => {
     },
   );
 
-  it.each([400, 401, 404, 408, 409, 422, 304, 201, 204])(
+  // 401 and 403 fail over (failoverOn.credentials; see test/streams/rules.test.ts).
+  it.each([400, 404, 408, 409, 422, 304, 201, 204])(
     "a %i is handed back unchanged, without retry or penalty",
     async (status) => {
       const a = backend(

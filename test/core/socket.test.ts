@@ -3,10 +3,14 @@ import { createLoadBalancer } from "../../src/index.js";
 import { eventStream, SimulatedBackends, tooMany } from "../support/backends.js";
 import { refusedUrl, type ServedBackends, serveBackends } from "../support/server.js";
 
+// Real chunks: the stream guard releases a stream at its first content and wants its last event.
+const ONE = '{"choices":[{"delta":{"content":"one"},"finish_reason":null}]}';
+const TWO = '{"choices":[{"delta":{},"finish_reason":"stop"}]}';
+
 // Real sockets on loopback: what msw cannot prove (connection refused, chunked streaming over TCP).
 const backends = new SimulatedBackends({
   "https://throttling.test": () => tooMany({ "retry-after": "30" }),
-  "https://streaming.test": ({ signal }) => eventStream(["one", "two"], { delayMs: 20, done: false, signal }),
+  "https://streaming.test": ({ signal }) => eventStream([ONE, TWO], { delayMs: 20, done: false, signal }),
 });
 let served: ServedBackends;
 let refused: string;
@@ -34,7 +38,7 @@ describe("over real sockets", () => {
       body: '{"stream":true}',
     });
     expect(response.status).toBe(200);
-    expect(await response.text()).toBe("data: one\n\ndata: two\n\n");
+    expect(await response.text()).toBe(`data: ${ONE}\n\ndata: ${TWO}\n\n`);
     expect(reasons).toEqual(["refused:network-error", "throttling:rate-limit"]);
     expect(
       backends.received.map(({ backend, method, url, body }) => [
