@@ -343,10 +343,13 @@ function statefulCases(lib: Lib): void {
             : Response.json({ id: backends.issueId("https://a.test", "resp"), object: "response" }),
         "https://b.test": () => {
           const id = backends.issueId("https://b.test", "resp");
-          const created = JSON.stringify({ type: "response.created", response: { id, object: "response" } });
-          return new Response(`event: response.created\ndata: ${created}\n\ndata: [DONE]\n\n`, {
-            headers: { "content-type": "text/event-stream" },
-          });
+          const events = [
+            { type: "response.created", response: { id, object: "response" } },
+            { type: "response.output_text.delta", delta: "hello" },
+            { type: "response.completed", response: { id, object: "response" } },
+          ];
+          const body = events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join("");
+          return new Response(body, { headers: { "content-type": "text/event-stream" } });
         },
       });
       const lb = lib.createLoadBalancer({
