@@ -45,12 +45,10 @@ async function sharedFor(config: MemberConfig): Promise<{ shared?: SharedState; 
 
 export async function runMember(config: MemberConfig): Promise<MemberResult> {
   const { shared, close } = await sharedFor(config);
-  // The `shared` option lands with the core's state work (branch `state`); until then this cast passes it
-  // through and an unshared balancer ignores it.
-  const options = {
+  const options: LoadBalancerOptions = {
     backends: config.backends.map(({ name, url, priority }) => ({ name, url, priority })),
     shared,
-  } as LoadBalancerOptions;
+  };
   const lb = createLoadBalancer(options);
   let attempts = 0;
   let probes = 0;
@@ -60,7 +58,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
   lb.on("probe", () => probes++);
   lb.on("recovery", () => recoveries++);
   lb.on("cooldown", (event) => {
-    if ((event as { remote?: boolean }).remote === true) remoteCooldowns++;
+    if (event.remote) remoteCooldowns++;
   });
   const latenciesMs: number[] = [];
   let successes = 0;
@@ -93,7 +91,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
     );
   }
   await Promise.all(pending);
-  await (lb as { close?(): Promise<void> }).close?.();
+  await lb.close();
   await close();
   return { requests: total, successes, failures, attempts, probes, recoveries, remoteCooldowns, latenciesMs };
 }

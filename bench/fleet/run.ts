@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { SimulatedBackend } from "../capacity/backend-server.js";
 import { LATENCY_MS, WINDOW_MS } from "../capacity/scenarios.js";
-import { seededRandom } from "../lib/random.js";
+import { seededRandom } from "../../test/support/random.js";
 import { quantile, round } from "../lib/stats.js";
 import type { MemberConfig, MemberResult } from "./member.js";
 
