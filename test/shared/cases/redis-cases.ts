@@ -1,6 +1,7 @@
 // The redisState adapter against a real redis-server, the same cases for every client library and
 // runtime. Runtime-neutral: the runner hands in how to make a client and how to start the server.
-import { equal, ok } from "../../conformance/assert.js";
+import assert from "node:assert/strict";
+import { describe, test as register } from "node:test";
 import type { SharedState, SharedStateConnection, SharedUpdate } from "../../../src/types/shared.js";
 import { eventually, recorder, sleep, type Recorder } from "./recorder.js";
 
@@ -24,11 +25,6 @@ export interface RedisPlatform {
   server: ServerControl;
 }
 
-export interface Case {
-  readonly name: string;
-  readonly fn: () => Promise<void>;
-}
-
 const cooldown = (backend: string, remainingMs: number, deployment: string | null = null): SharedUpdate => ({
   type: "cooldown",
   backend,
@@ -42,8 +38,8 @@ let counter = 0;
 /** A namespace of its own for each case, so that cases never see each other's keys. */
 const freshNamespace = (): string => `t${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-/** The cases, for one platform. */
-export function redisCases(platform: RedisPlatform): Case[] {
+/** Registers the cases for one platform (node:test: run natively by Node, Deno and Bun). */
+export function redisCases(platform: RedisPlatform): void {
   const clients: unknown[] = [];
   const connections: SharedStateConnection[] = [];
   const open = async (namespace: string, options: Record<string, unknown> = {}) => {
@@ -71,18 +67,17 @@ export function redisCases(platform: RedisPlatform): Case[] {
     await Promise.all(connections.splice(0).map((connection) => connection.close()));
     await Promise.all(clients.splice(0).map((client) => platform.disconnect(client).catch(() => {})));
   };
-  const test = (name: string, fn: () => Promise<void>): Case => ({
-    name: `${platform.name} › ${name}`,
-    fn: async () => {
+  const test = (name: string, fn: () => Promise<void>): void => {
+    register(name, async () => {
       try {
         await fn();
       } finally {
         await cleanup();
       }
-    },
-  });
+    });
+  };
 
-  return [
+  describe(platform.name, () => {
     test("an update published by one balancer reaches the other's receive, not its own", async () => {
       const ns = freshNamespace();
       const a = await open(ns);
@@ -90,14 +85,14 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await subscribed(b.context, a.connection);
       a.connection.publish(cooldown("ptu", 5000, "gpt-4o"));
       const got = await b.context.next((update) => update.backend === "ptu");
-      equal(got.type, "cooldown");
-      equal(got.deployment, "gpt-4o");
-      equal(got.reason, "rate-limit");
-      ok((got.remainingMs as number) <= 5000 && (got.remainingMs as number) > 4000, "remaining ms as sent");
+      assert.equal(got.type, "cooldown");
+      assert.equal(got.deployment, "gpt-4o");
+      assert.equal(got.reason, "rate-limit");
+      assert.ok((got.remainingMs as number) <= 5000 && (got.remainingMs as number) > 4000, "remaining ms as sent");
       await sleep(100);
-      ok(!a.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no echo");
-      equal(a.context.reported.length + b.context.reported.length, 0, "nothing reported");
-    }),
+      assert.ok(!a.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no echo");
+      assert.equal(a.context.reported.length + b.context.reported.length, 0, "nothing reported");
+    });
 
     test("a late starter reads the current cooldowns with their remaining time", async () => {
       const ns = freshNamespace();
@@ -113,10 +108,10 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const paygo = await late.context.next((update) => update.backend === "paygo");
       const ptuMs = ptu.remainingMs as number;
       const paygoMs = paygo.remainingMs as number;
-      ok(ptuMs > 2000 && ptuMs <= 3600, `ptu remaining about 3500 ms, got ${ptuMs}`);
-      ok(paygoMs > 6000 && paygoMs <= 7600, `paygo remaining about 7500 ms, got ${paygoMs}`);
-      equal(paygo.deployment, "embeddings");
-    }),
+      assert.ok(ptuMs > 2000 && ptuMs <= 3600, `ptu remaining about 3500 ms, got ${ptuMs}`);
+      assert.ok(paygoMs > 6000 && paygoMs <= 7600, `paygo remaining about 7500 ms, got ${paygoMs}`);
+      assert.equal(paygo.deployment, "embeddings");
+    });
 
     test("a shorter cooldown never shortens a longer one in the store", async () => {
       const ns = freshNamespace();
@@ -129,8 +124,8 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await a.context.next((update) => update.backend === "ptu");
       const late = await open(ns);
       const got = await late.context.next((update) => update.backend === "ptu");
-      ok((got.remainingMs as number) > 5000, `the later deadline stays, got ${got.remainingMs}`);
-    }),
+      assert.ok((got.remainingMs as number) > 5000, `the later deadline stays, got ${got.remainingMs}`);
+    });
 
     test("a recovery reaches the others and clears the stored cooldown", async () => {
       const ns = freshNamespace();
@@ -142,20 +137,23 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await b.context.next((update) => update.backend === "ptu" && update.type === "recovered");
       const late = await open(ns);
       await subscribed(late.context, a.connection);
-      ok(!late.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no cooldown");
-    }),
+      assert.ok(
+        !late.context.received.some((update) => (update as { backend?: string }).backend === "ptu"),
+        "no cooldown",
+      );
+    });
 
     test("exactly one of five concurrent claimers wins the probe, and again after the lease ends", async () => {
       const ns = freshNamespace();
       const peers = await Promise.all([1, 2, 3, 4, 5].map(() => open(ns)));
       const first = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "gpt-4o", 400)));
-      equal(first.filter(Boolean).length, 1, `winners of ${JSON.stringify(first)}`);
+      assert.equal(first.filter(Boolean).length, 1, `winners of ${JSON.stringify(first)}`);
       const other = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "embeddings", 400)));
-      equal(other.filter(Boolean).length, 1, "another deployment has its own lease");
+      assert.equal(other.filter(Boolean).length, 1, "another deployment has its own lease");
       await sleep(600);
       const second = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "gpt-4o", 400)));
-      equal(second.filter(Boolean).length, 1, `winners after the lease ended ${JSON.stringify(second)}`);
-    }),
+      assert.equal(second.filter(Boolean).length, 1, `winners after the lease ended ${JSON.stringify(second)}`);
+    });
 
     test("the store holds names and numbers only, under the namespace's keys", async () => {
       const ns = freshNamespace();
@@ -164,13 +162,13 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const key = `app:${ns}:cd:ptu:gpt-4o`;
       await eventually(async () => (await platform.command(a.client, ["EXISTS", key])) === 1, "key written", 3000);
       const stored = JSON.parse(String(await platform.command(a.client, ["GET", key])));
-      equal(
+      assert.equal(
         JSON.stringify(stored),
         JSON.stringify({ backend: "ptu", deployment: "gpt-4o", reason: "rate-limit", failures: 0 }),
       );
       const ttl = Number(await platform.command(a.client, ["PTTL", key]));
-      ok(ttl > 3000 && ttl <= 5000, `TTL is the remaining time, got ${ttl}`);
-    }),
+      assert.ok(ttl > 3000 && ttl <= 5000, `TTL is the remaining time, got ${ttl}`);
+    });
 
     test("a malformed message on the channel is reported, not delivered", async () => {
       const ns = freshNamespace();
@@ -180,8 +178,8 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const before = b.context.received.length;
       await platform.command(a.client, ["PUBLISH", `${ns}:updates`, "{not json"]);
       await eventually(() => b.context.reported.length > 0, "reported");
-      equal(b.context.received.length, before, "nothing delivered");
-    }),
+      assert.equal(b.context.received.length, before, "nothing delivered");
+    });
 
     test("close() ends the subscription and leaves the user's client open", async () => {
       const ns = freshNamespace();
@@ -192,11 +190,11 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const count = b.context.received.length;
       a.connection.publish(cooldown("ptu", 5000));
       await sleep(300);
-      equal(b.context.received.length, count, "nothing after close");
-      equal(await platform.command(b.client, ["PING"]), "PONG", "the user's client still works");
+      assert.equal(b.context.received.length, count, "nothing after close");
+      assert.equal(await platform.command(b.client, ["PING"]), "PONG", "the user's client still works");
       const subscribers = (await platform.command(a.client, ["PUBSUB", "NUMSUB", `${ns}:updates`])) as unknown[];
-      equal(Number(subscribers[1]), 1, "only a's subscriber is left");
-    }),
+      assert.equal(Number(subscribers[1]), 1, "only a's subscriber is left");
+    });
 
     // Last: it stops the server, then starts it again on the same port.
     test("a stopped store fails publish and claim fast without throwing, and sharing resumes after restart", async () => {
@@ -210,15 +208,15 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const started = Date.now();
       const won = await a.connection.claimProbe("ptu", null, 5000);
       const took = Date.now() - started;
-      equal(won, true, "a store that cannot answer lets this process probe");
-      ok(took < 1500, `claim failed fast, took ${took} ms`);
+      assert.equal(won, true, "a store that cannot answer lets this process probe");
+      assert.ok(took < 1500, `claim failed fast, took ${took} ms`);
       await eventually(() => a.context.reported.length > 0, "a fault reported", 3000);
       await platform.server.restart();
       // Written and published after the reconnect, with the time spent waiting taken off.
       const got = await b.context.next((update) => update.backend === "ptu" && update.type === "cooldown", 15_000);
-      ok((got.remainingMs as number) < 20_000, `remaining counts down while queued, got ${got.remainingMs}`);
+      assert.ok((got.remainingMs as number) < 20_000, `remaining counts down while queued, got ${got.remainingMs}`);
       a.connection.publish(cooldown("paygo", 5000));
       await b.context.next((update) => update.backend === "paygo", 10_000);
-    }),
-  ];
+    });
+  });
 }
