@@ -7,7 +7,7 @@ const outDir = `${root}test-results/shared`;
 export { sharedBundles } from "../../test/shared/runners/bundle-paths.mjs";
 
 /**
- * Bundles test/shared/suite.ts (and the two adapter entries from src/) into plain ES modules under
+ * Bundles test/shared/suite.ts (and the core and the two adapter entries from src/) into plain ES modules under
  * test-results/shared, so that every runtime (Node 20 has no TypeScript support) runs the very same code.
  */
 export async function bundleSharedSuite() {
@@ -25,6 +25,7 @@ export async function bundleSharedSuite() {
       lib: {
         entry: {
           suite: "test/shared/suite.ts",
+          "src-index": "src/index.ts",
           "src-shared": "src/shared/index.ts",
           "src-redis": "src/redis/index.ts",
           "node-platforms": "test/shared/redis-platforms.ts",
