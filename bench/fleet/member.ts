@@ -26,7 +26,7 @@ export interface MemberResult {
   readonly failures: number;
   readonly attempts: number;
   readonly probes: number;
-  readonly recoveries: number;
+  readonly successfulProbes: number;
   readonly remoteCooldowns: number;
   /** Latency of each successful request, ms. */
   readonly latenciesMs: number[];
@@ -48,15 +48,19 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
   const options: LoadBalancerOptions = {
     backends: config.backends.map(({ name, url, priority }) => ({ name, url, priority })),
     shared,
+    // Short failure cooldowns, so that the outage's recovery (and its probes) fall inside the run.
+    defaultCooldownMs: 1000,
   };
   const lb = createLoadBalancer(options);
   let attempts = 0;
   let probes = 0;
-  let recoveries = 0;
+  let successfulProbes = 0;
   let remoteCooldowns = 0;
   lb.on("attempt", () => attempts++);
-  lb.on("probe", () => probes++);
-  lb.on("recovery", () => recoveries++);
+  lb.on("probe", (event) => {
+    probes++;
+    if (event.success) successfulProbes++;
+  });
   lb.on("cooldown", (event) => {
     if (event.remote) remoteCooldowns++;
   });
@@ -93,7 +97,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
   await Promise.all(pending);
   await lb.close();
   await close();
-  return { requests: total, successes, failures, attempts, probes, recoveries, remoteCooldowns, latenciesMs };
+  return { requests: total, successes, failures, attempts, probes, successfulProbes, remoteCooldowns, latenciesMs };
 }
 
 // As a worker thread: the config arrives as workerData. As a forked process: by IPC.

@@ -2,7 +2,9 @@
 // runtime. Runtime-neutral: the runner hands in how to make a client and how to start the server.
 import assert from "node:assert/strict";
 import { describe, test as register } from "node:test";
+import type { createLoadBalancer, LoadBalancer } from "../../../src/index.js";
 import type { SharedState, SharedStateConnection, SharedUpdate } from "../../../src/types/shared.js";
+import { ok, SimulatedBackends, tooMany } from "../../support/backends.js";
 import { eventually, recorder, sleep, type Recorder } from "./recorder.js";
 
 /** A server the runner started; `stop` kills it by PID, `restart` starts it again on the same port. */
@@ -17,6 +19,8 @@ export interface RedisPlatform {
   /** e.g. `node v24.1.0 node-redis`. */
   readonly name: string;
   readonly redisState: (client: unknown, options?: Record<string, unknown>) => SharedState;
+  /** The package's own, for the cases with whole balancers. */
+  readonly createLoadBalancer: typeof createLoadBalancer;
   /** A connected client that reconnects by itself after a server restart. */
   connect(url: string): Promise<unknown>;
   /** Sends one raw command through a client the platform made (for checks from outside the adapter). */
@@ -63,7 +67,9 @@ export function redisCases(platform: RedisPlatform): void {
       10_000,
     );
   };
+  const balancers: LoadBalancer[] = [];
   const cleanup = async (): Promise<void> => {
+    await Promise.all(balancers.splice(0).map((lb) => lb.close()));
     await Promise.all(connections.splice(0).map((connection) => connection.close()));
     await Promise.all(clients.splice(0).map((client) => platform.disconnect(client).catch(() => {})));
   };
@@ -194,6 +200,44 @@ export function redisCases(platform: RedisPlatform): void {
       assert.equal(await platform.command(b.client, ["PING"]), "PONG", "the user's client still works");
       const subscribers = (await platform.command(a.client, ["PUBSUB", "NUMSUB", `${ns}:updates`])) as unknown[];
       assert.equal(Number(subscribers[1]), 1, "only a's subscriber is left");
+    });
+
+    test("one balancer's 429 on the PTU cools it for another on another connection: none of the other's requests reach the PTU", async () => {
+      const namespace = freshNamespace();
+      const state = { ptu: (): Response => ok({ by: "ptu" }) };
+      const simulated = new SimulatedBackends({
+        "https://ptu.example.com": () => state.ptu(),
+        "https://paygo.example.com": () => ok({ by: "paygo" }),
+      });
+      const balancer = async () => {
+        const client = await platform.connect(platform.server.url);
+        clients.push(client);
+        const lb = platform.createLoadBalancer({
+          backends: [
+            { url: "https://ptu.example.com", name: "ptu", priority: 1 },
+            { url: "https://paygo.example.com", name: "paygo", priority: 2 },
+          ],
+          fetch: simulated.fetch,
+          shared: platform.redisState(client, { namespace, timeoutMs: 300 }),
+        });
+        balancers.push(lb);
+        const remote: string[] = [];
+        lb.on("cooldown", (event) => {
+          if (event.remote) remote.push(event.backend.name);
+        });
+        const servedBy = async () => {
+          const response = await lb.fetch("https://client.example.com/v1/chat/completions", { method: "POST" });
+          return ((await response.json()) as { by: string }).by;
+        };
+        return { remote, servedBy };
+      };
+      const a = await balancer();
+      const b = await balancer();
+      state.ptu = () => tooMany({ "retry-after": "20" });
+      assert.equal(await a.servedBy(), "paygo");
+      await eventually(() => b.remote.includes("ptu"), "b hears of the PTU's cooldown", 5000);
+      for (let i = 0; i < 3; i++) assert.equal(await b.servedBy(), "paygo");
+      assert.equal(simulated.calls("https://ptu.example.com").length, 1, "only a's request reached the PTU");
     });
 
     // Last: it stops the server, then starts it again on the same port.

@@ -7,11 +7,12 @@ import { startControlledRedis } from "./redis-control.mjs";
 import { webWorkerSpawner } from "./web-workers.mjs";
 
 const { redisCases, broadcastCases, peerClient, expectResolved, runtimeName } = await import(sharedBundles.suite);
-for (const entry of ["redis", "shared"]) {
-  const specifier = `openai-priority-loadbalancer/${entry}`;
+for (const entry of ["index", "redis", "shared"]) {
+  const specifier = entry === "index" ? "openai-priority-loadbalancer" : `openai-priority-loadbalancer/${entry}`;
   expectResolved(specifier, import.meta.resolve(specifier), `/dist/${entry}.js`);
 }
 const { redisState } = await import("openai-priority-loadbalancer/redis");
+const { createLoadBalancer } = await import("openai-priority-loadbalancer");
 const runtime = runtimeName();
 console.log(`shared-state suite on ${runtime}`);
 
@@ -22,6 +23,7 @@ after(() => server.close());
 redisCases({
   name: `${runtime} RedisClient`,
   redisState,
+  createLoadBalancer,
   server,
   async connect(url) {
     const client = new RedisClient(url, { autoReconnect: true, maxRetries: 1000, enableOfflineQueue: true });

@@ -6,11 +6,13 @@ import { startControlledRedis } from "./redis-control.mjs";
 import { webWorkerSpawner } from "./web-workers.mjs";
 
 const { redisCases, broadcastCases, peerClient, expectResolved, runtimeName } = await import(sharedBundles.suite);
-for (const entry of ["redis", "shared"]) {
-  const specifier = `npm:openai-priority-loadbalancer/${entry}`;
+for (const entry of ["index", "redis", "shared"]) {
+  const specifier =
+    entry === "index" ? "npm:openai-priority-loadbalancer" : `npm:openai-priority-loadbalancer/${entry}`;
   expectResolved(specifier, import.meta.resolve(specifier), `/dist/${entry}.js`);
 }
 const { redisState } = await import("npm:openai-priority-loadbalancer/redis");
+const { createLoadBalancer } = await import("npm:openai-priority-loadbalancer");
 const { createClient } = await import("npm:redis");
 const runtime = runtimeName();
 console.log(`shared-state suite on ${runtime}`);
@@ -22,6 +24,7 @@ after(() => server.close());
 redisCases({
   name: `${runtime} npm:redis`,
   redisState,
+  createLoadBalancer,
   server,
   async connect(url) {
     const client = createClient({ url, socket: { reconnectStrategy: (retries) => Math.min(50 * retries, 300) } });

@@ -7,11 +7,12 @@ import { startControlledRedis } from "./redis-control.mjs";
 
 const { redisCases, broadcastCases, peerClient, expectResolved, runtimeName } = await import(sharedBundles.suite);
 const { nodeRedisPlatform, ioredisPlatform } = await import(sharedBundles.nodePlatforms);
-for (const entry of ["redis", "shared"]) {
-  const specifier = `openai-priority-loadbalancer/${entry}`;
+for (const entry of ["index", "redis", "shared"]) {
+  const specifier = entry === "index" ? "openai-priority-loadbalancer" : `openai-priority-loadbalancer/${entry}`;
   expectResolved(specifier, import.meta.resolve(specifier), `/dist/${entry}.js`);
 }
 const { redisState } = await import("openai-priority-loadbalancer/redis");
+const { createLoadBalancer } = await import("openai-priority-loadbalancer");
 const runtime = runtimeName();
 console.log(`shared-state suite on ${runtime}`);
 
@@ -35,6 +36,6 @@ async function spawn() {
   return peer;
 }
 
-redisCases(nodeRedisPlatform(server, redisState, runtime));
-redisCases(ioredisPlatform(server, redisState, runtime));
+redisCases({ ...nodeRedisPlatform(server, redisState, runtime), createLoadBalancer });
+redisCases({ ...ioredisPlatform(server, redisState, runtime), createLoadBalancer });
 broadcastCases({ name: `${runtime} worker threads`, spawn });
