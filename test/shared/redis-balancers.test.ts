@@ -127,6 +127,26 @@ describe("balancers sharing state through a real redis-server", () => {
     ).toHaveLength(1);
   }, 30_000);
 
+  it("a frozen store (redis-server stopped with SIGSTOP): every request sent meanwhile completes before it thaws, a 429 included", async () => {
+    const { state, log, fetchFor } = simulated();
+    const [a, b] = await fleet(2, fetchFor);
+    for (const { lb } of [a!, b!]) expect(await servedBy(await lb.fetch(CHAT, chat()))).toBe("ptu");
+    process.kill(server.pid, "SIGSTOP");
+    try {
+      const statuses: number[] = [];
+      state.ptu = () => tooMany({ "retry-after": "30" });
+      for (let i = 0; i < 10; i++) {
+        const responses = await Promise.all([a!, b!].map(({ lb }) => lb.fetch(CHAT, chat())));
+        statuses.push(...responses.map((response) => response.status));
+      }
+      expect(statuses).toEqual(Array(20).fill(200));
+      // Each learned of the 429 on its own (the store cannot tell them), and neither waited for it.
+      expect(log.filter((entry) => entry.endsWith("ptu")).sort()).toEqual(["a ptu", "a ptu", "b ptu", "b ptu"]);
+    } finally {
+      process.kill(server.pid, "SIGCONT");
+    }
+  }, 30_000);
+
   it("redis killed and restarted mid-run: no failed request, none waits on the store, and sharing resumes", async () => {
     const { state, log, fetchFor } = simulated();
     const [a, b] = await fleet(2, fetchFor);
