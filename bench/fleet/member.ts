@@ -17,6 +17,8 @@ export interface MemberConfig {
   readonly durationMs: number;
   /** Epoch ms when every member starts, so that their loads overlap exactly. */
   readonly startAt: number;
+  /** Epoch ms [from, to) when the store is down (the kill run): latencies of requests started then are kept apart. */
+  readonly storeDown?: readonly [number, number];
 }
 
 /** What a member reports when its run ends. */
@@ -30,6 +32,8 @@ export interface MemberResult {
   readonly remoteCooldowns: number;
   /** Latency of each successful request, ms. */
   readonly latenciesMs: number[];
+  /** The same, of the requests started while the store was down. */
+  readonly storeDownLatenciesMs: number[];
 }
 
 async function sharedFor(config: MemberConfig): Promise<{ shared?: SharedState; close(): Promise<void> }> {
@@ -65,6 +69,8 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
     if (event.remote) remoteCooldowns++;
   });
   const latenciesMs: number[] = [];
+  const storeDownLatenciesMs: number[] = [];
+  const [downFrom, downTo] = config.storeDown ?? [0, 0];
   let successes = 0;
   let failures = 0;
   const total = Math.floor((config.rate * config.durationMs) / 1000);
@@ -79,6 +85,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const started = performance.now();
+    const storeDown = Date.now() >= downFrom && Date.now() < downTo;
     pending.push(
       lb.fetch("http://fleet.invalid/openai/deployments/chat/chat/completions", chatInit()).then(
         async (response) => {
@@ -86,6 +93,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
           if (response.ok) {
             successes++;
             latenciesMs.push(performance.now() - started);
+            if (storeDown) storeDownLatenciesMs.push(performance.now() - started);
           } else failures++;
         },
         () => {
@@ -97,7 +105,17 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
   await Promise.all(pending);
   await lb.close();
   await close();
-  return { requests: total, successes, failures, attempts, probes, successfulProbes, remoteCooldowns, latenciesMs };
+  return {
+    requests: total,
+    successes,
+    failures,
+    attempts,
+    probes,
+    successfulProbes,
+    remoteCooldowns,
+    latenciesMs,
+    storeDownLatenciesMs,
+  };
 }
 
 // As a worker thread: the config arrives as workerData. As a forked process: by IPC.

@@ -58,6 +58,8 @@ export interface FleetSummary extends Timing {
   readonly remoteCooldowns: number;
   readonly p50Ms: number;
   readonly p95Ms: number;
+  /** p95 of the successful requests started while redis-server was down (the kill run only). */
+  readonly storeDownP95Ms: number | undefined;
 }
 
 function runInProcess(config: MemberConfig): Promise<MemberResult> {
@@ -121,6 +123,7 @@ async function runFleet(
     rate: FLEET_RATE / members,
     durationMs: DURATION_MS,
     startAt,
+    storeDown: mode === "redis-kill" ? [startAt + DURATION_MS / 3, startAt + DURATION_MS / 2] : undefined,
   });
   const schedule = (async () => {
     if (mode === "redis-kill") {
@@ -161,6 +164,16 @@ async function runFleet(
       remoteCooldowns: sum((result) => result.remoteCooldowns),
       p50Ms: round(quantile(latencies, 0.5), 1),
       p95Ms: round(quantile(latencies, 0.95), 1),
+      storeDownP95Ms:
+        mode === "redis-kill"
+          ? round(
+              quantile(
+                results.flatMap((result) => result.storeDownLatenciesMs),
+                0.95,
+              ),
+              1,
+            )
+          : undefined,
     };
   } finally {
     await Promise.all(servers.map((server) => server.close()));
@@ -206,6 +219,7 @@ export function printFleet(summaries: readonly FleetSummary[]): void {
     ["remote", (s) => s.remoteCooldowns],
     ["p50 ms", (s) => s.p50Ms],
     ["p95 ms", (s) => s.p95Ms],
+    ["p95 store down", (s) => s.storeDownP95Ms ?? "-"],
   ];
   console.log(columns.map(([title]) => title).join("  "));
   for (const s of summaries) {
