@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { measureCapacity } from "./capacity/suite.js";
+import { fleetTargets, measureFleet, printFleet } from "./fleet/run.js";
 import { machineInfo } from "./lib/machine.js";
 import { RESULTS_FILE, repositoryRoot } from "./lib/paths.js";
 import { measureBodies } from "./memory/bodies.js";
@@ -11,8 +12,9 @@ import { measureLoopback } from "./overhead/loopback.js";
 import { measureStubOverhead } from "./overhead/stub.js";
 import { printBodies, printCapacity, printLoopback, printMemory, printStub, printTargets, targets } from "./report.js";
 
-// BENCH_ONLY=stub,loopback,capacity,memory,bodies runs a subset; BENCH_QUICK=1 shrinks every section (a smoke run).
-const only = new Set((process.env.BENCH_ONLY ?? "stub,loopback,capacity,memory,bodies").split(","));
+// BENCH_ONLY=stub,loopback,capacity,memory,bodies,fleet runs a subset; BENCH_QUICK=1 shrinks every section (a smoke run).
+const SECTIONS = "stub,loopback,capacity,memory,bodies,fleet";
+const only = new Set((process.env.BENCH_ONLY ?? SECTIONS).split(","));
 const quick = process.env.BENCH_QUICK === "1";
 const started = Date.now();
 const machine = machineInfo();
@@ -38,8 +40,13 @@ const memory = only.has("memory") ? await measureMemory() : undefined;
 if (memory) printMemory(memory);
 const bodies = only.has("bodies") ? await measureBodies() : undefined;
 if (bodies) printBodies(bodies);
+const fleet = only.has("fleet") ? await measureFleet(quick) : undefined;
+if (fleet) printFleet(fleet);
 
-const met = targets({ stub, loopback, capacity: capacity?.summaries, memory, bodies });
+const met = {
+  ...targets({ stub, loopback, capacity: capacity?.summaries, memory, bodies }),
+  ...(fleet ? fleetTargets(fleet) : {}),
+};
 printTargets(met);
 const results = {
   command: "npm run bench",
@@ -53,8 +60,9 @@ const results = {
   capacity,
   memory,
   bodies,
+  fleet,
 };
-if (!quick && only.size === 5) {
+if (!quick && only.size === SECTIONS.split(",").length) {
   await mkdir(dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nEvery figure: ${relative(repositoryRoot(), RESULTS_FILE)} (${results.durationSeconds} s)`);

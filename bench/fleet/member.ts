@@ -17,6 +17,8 @@ export interface MemberConfig {
   readonly durationMs: number;
   /** Epoch ms when every member starts, so that their loads overlap exactly. */
   readonly startAt: number;
+  /** Epoch ms [from, to) when the store is down (the kill run): latencies of requests started then are kept apart. */
+  readonly storeDown?: readonly [number, number];
 }
 
 /** What a member reports when its run ends. */
@@ -26,10 +28,12 @@ export interface MemberResult {
   readonly failures: number;
   readonly attempts: number;
   readonly probes: number;
-  readonly recoveries: number;
+  readonly successfulProbes: number;
   readonly remoteCooldowns: number;
   /** Latency of each successful request, ms. */
   readonly latenciesMs: number[];
+  /** The same, of the requests started while the store was down. */
+  readonly storeDownLatenciesMs: number[];
 }
 
 async function sharedFor(config: MemberConfig): Promise<{ shared?: SharedState; close(): Promise<void> }> {
@@ -45,24 +49,28 @@ async function sharedFor(config: MemberConfig): Promise<{ shared?: SharedState; 
 
 export async function runMember(config: MemberConfig): Promise<MemberResult> {
   const { shared, close } = await sharedFor(config);
-  // The `shared` option lands with the core's state work (branch `state`); until then this cast passes it
-  // through and an unshared balancer ignores it.
-  const options = {
+  const options: LoadBalancerOptions = {
     backends: config.backends.map(({ name, url, priority }) => ({ name, url, priority })),
     shared,
-  } as LoadBalancerOptions;
+    // Short failure cooldowns, so that the outage's recovery (and its probes) fall inside the run.
+    defaultCooldownMs: 1000,
+  };
   const lb = createLoadBalancer(options);
   let attempts = 0;
   let probes = 0;
-  let recoveries = 0;
+  let successfulProbes = 0;
   let remoteCooldowns = 0;
   lb.on("attempt", () => attempts++);
-  lb.on("probe", () => probes++);
-  lb.on("recovery", () => recoveries++);
+  lb.on("probe", (event) => {
+    probes++;
+    if (event.success) successfulProbes++;
+  });
   lb.on("cooldown", (event) => {
-    if ((event as { remote?: boolean }).remote === true) remoteCooldowns++;
+    if (event.remote) remoteCooldowns++;
   });
   const latenciesMs: number[] = [];
+  const storeDownLatenciesMs: number[] = [];
+  const [downFrom, downTo] = config.storeDown ?? [0, 0];
   let successes = 0;
   let failures = 0;
   const total = Math.floor((config.rate * config.durationMs) / 1000);
@@ -77,6 +85,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const started = performance.now();
+    const storeDown = Date.now() >= downFrom && Date.now() < downTo;
     pending.push(
       lb.fetch("http://fleet.invalid/openai/deployments/chat/chat/completions", chatInit()).then(
         async (response) => {
@@ -84,6 +93,7 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
           if (response.ok) {
             successes++;
             latenciesMs.push(performance.now() - started);
+            if (storeDown) storeDownLatenciesMs.push(performance.now() - started);
           } else failures++;
         },
         () => {
@@ -93,9 +103,19 @@ export async function runMember(config: MemberConfig): Promise<MemberResult> {
     );
   }
   await Promise.all(pending);
-  await (lb as { close?(): Promise<void> }).close?.();
+  await lb.close();
   await close();
-  return { requests: total, successes, failures, attempts, probes, recoveries, remoteCooldowns, latenciesMs };
+  return {
+    requests: total,
+    successes,
+    failures,
+    attempts,
+    probes,
+    successfulProbes,
+    remoteCooldowns,
+    latenciesMs,
+    storeDownLatenciesMs,
+  };
 }
 
 // As a worker thread: the config arrives as workerData. As a forked process: by IPC.

@@ -1,7 +1,7 @@
 export const sharedBundles: {
   readonly suite: string;
+  readonly index: string;
   readonly shared: string;
-  readonly redis: string;
   readonly nodePlatforms: string;
 };
 export function bundleSharedSuite(): Promise<void>;

@@ -7,8 +7,9 @@ const outDir = `${root}test-results/shared`;
 export { sharedBundles } from "../../test/shared/runners/bundle-paths.mjs";
 
 /**
- * Bundles test/shared/suite.ts (and the two adapter entries from src/) into plain ES modules under
- * test-results/shared, so that every runtime (Node 20 has no TypeScript support) runs the very same code.
+ * Bundles test/shared/suite.ts into plain ES modules under test-results/shared, so that every runtime (Node 20
+ * has no TypeScript support) runs the very same code; and the core and the BroadcastChannel adapter from src/
+ * for the worker-thread tests of vitest.
  */
 export async function bundleSharedSuite() {
   await build({
@@ -25,8 +26,8 @@ export async function bundleSharedSuite() {
       lib: {
         entry: {
           suite: "test/shared/suite.ts",
+          "src-index": "src/index.ts",
           "src-shared": "src/shared/index.ts",
-          "src-redis": "src/redis/index.ts",
           "node-platforms": "test/shared/redis-platforms.ts",
         },
         formats: ["es"],

@@ -1,4 +1,5 @@
-// node-redis and ioredis under Node, for the vitest project and for scripts/test-shared-runtimes.mjs.
+// node-redis and ioredis under Node, for the Node runner of scripts/test-shared-runtimes.mjs (which adds the
+// package's createLoadBalancer).
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import type { RedisPlatform, ServerControl } from "./cases/redis-cases.js";
@@ -10,7 +11,7 @@ export function nodeRedisPlatform(
   server: ServerControl,
   redisState: RedisPlatform["redisState"],
   label = `node ${process.version}`,
-): RedisPlatform {
+): Omit<RedisPlatform, "createLoadBalancer"> {
   return {
     name: `${label} node-redis`,
     redisState,
@@ -35,7 +36,7 @@ export function ioredisPlatform(
   server: ServerControl,
   redisState: RedisPlatform["redisState"],
   label = `node ${process.version}`,
-): RedisPlatform {
+): Omit<RedisPlatform, "createLoadBalancer"> {
   return {
     name: `${label} ioredis`,
     redisState,

