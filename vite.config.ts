@@ -22,6 +22,7 @@ export default defineConfig({
         dashboard: "dashboard/index.ts",
         redis: "src/redis/index.ts",
         shared: "src/shared/index.ts",
+        lease: "src/lease/index.ts",
       },
       formats: ["es"],
     },
@@ -45,6 +46,10 @@ export default defineConfig({
           exclude: NODE_MAJOR < 22 ? ["test/clients/examples.test.ts"] : [],
           setupFiles: ["test/clients/versions.ts"],
         },
+      },
+      {
+        extends: true,
+        test: { name: "stateful", environment: "node", include: ["test/stateful/**/*.test.ts"] },
       },
       {
         extends: true,

@@ -6,8 +6,9 @@ export type {
   LoadBalancerOptions,
   Logger,
   SelectionStrategy,
+  StickyOptions,
 } from "./types/options.js";
-export type { AdapterRequest, AttemptTarget, BackendAdapter } from "./types/adapter.js";
+export type { AdapterRequest, AttemptTarget, BackendAdapter, Spillover } from "./types/adapter.js";
 export type {
   AttemptEvent,
   BackendInfo,

@@ -1,18 +1,20 @@
-import type { AttemptTarget } from "../types/adapter.js";
+import type { AttemptTarget, Spillover } from "../types/adapter.js";
 import type { CooldownReason } from "../types/events.js";
 import { clampDelay, raceAbort, sleep } from "../utils/timers.js";
 import { advanceDue, type AttemptTicket, type Backend } from "./backend.js";
-import type { BreakerHost } from "./breaker.js";
+import { type BreakerHost, isFailure } from "./breaker.js";
 import { parseCooldownMs, parseDuration } from "./cooldown.js";
+import { watchCreated } from "./created.js";
 import type { Emitter } from "./events.js";
 import { exhaustedResponse, unservableResponse } from "./exhausted.js";
 import type { ResolvedOptions } from "./options.js";
 import { judge } from "./judge.js";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
+import { pinnedResponse, type Route, routeFor } from "./routing.js";
 import { deploymentInPath, scopeOf } from "./scope.js";
 import { soonestRecoveryMs, type Selector } from "./select.js";
 import type { GuardHooks } from "./stream-guard.js";
-import { targetFor } from "./target.js";
+import { accepts, targetFor } from "./target.js";
 import { failureReason } from "./verdict.js";
 
 /** What the attempt loop works with; one per balancer. */
@@ -34,17 +36,19 @@ export interface BalancerContext {
 const SHORT_WAIT_MS = 50;
 
 /** A request's bookkeeping, shared by the loop's steps. */
-interface Call {
+export interface Call {
   readonly context: BalancerContext;
   readonly request: PreparedRequest;
   readonly requestId: number;
   /** The Azure deployment of the request's path, read once (see scope.ts). */
   readonly pathScope: string | undefined;
+  /** Pinned to an owner or the home backend, sticky, or balanced (see routing.ts). */
+  readonly route: Route;
   attempt: number;
 }
 
 /** The fields every event about one attempt of this request carries. */
-function about(call: Call, backend: Backend, deployment: string | undefined, at: number) {
+export function about(call: Call, backend: Backend, deployment: string | undefined, at: number) {
   return {
     at,
     requestId: call.requestId,
@@ -136,8 +140,8 @@ function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefine
   return reset < 0 ? defaultMs : reset;
 }
 
-/** The end of one attempt, for the `outcome` event. */
-function ended(
+/** The end of one attempt, for the `outcome` event (and the snapshot's count of requests the provider spilled over). */
+export function ended(
   call: Call,
   backend: Backend,
   deployment: string | undefined,
@@ -145,8 +149,10 @@ function ended(
   result: "response" | "failure" | "aborted",
   status?: number,
   reason?: CooldownReason,
+  spillover?: Spillover,
 ): void {
   const { events, options } = call.context;
+  if (spillover !== undefined) backend.stats.spilled++;
   if (events.active) {
     const at = options.now();
     events.emit({
@@ -156,8 +162,38 @@ function ended(
       status,
       reason,
       durationMs: at - sentAt,
+      ...(spillover && { spillover }),
     });
   }
+}
+
+/** `tried` with `backend` in it; for a request the provider spilled over, every backend on its origin as well. */
+function triedOn(tried: Set<Backend> | undefined, call: Call, backend: Backend, spillover?: Spillover): Set<Backend> {
+  const set = tried ?? new Set();
+  set.add(backend);
+  if (spillover === undefined) return set;
+  // The provider already sent it to its spillover deployment on this resource: not there a second time.
+  const origin = new URL(backend.config.base).origin;
+  for (const other of call.context.backends) if (new URL(other.config.base).origin === origin) set.add(other);
+  return set;
+}
+
+/** The answer when no backend is left: for a pinned request its backend's own state, else the synthetic 429. */
+function refused(call: Call, retryAfterMs: number): Response {
+  const { context, route } = call;
+  const owner = route.pinned === undefined ? undefined : context.backends.find((b) => b.config.name === route.pinned);
+  if (owner === undefined) return exhaustedResponse(retryAfterMs, context.backends.length);
+  const reason = owner.whole.reason ?? owner.scope(scopeOf(owner.config, call.request, call.pathScope))?.reason;
+  return pinnedResponse(route, retryAfterMs, reason != null && isFailure(reason));
+}
+
+/** The response handed back; for a stateful path, watched for the ids its backend created (see created.ts). */
+function handedBack(call: Call, backend: Backend, response: Response): Response {
+  const { owners } = call.context.options.routing;
+  if (!call.route.watch || owners === undefined) return response;
+  return watchCreated(response, (ids) => {
+    for (const id of ids) owners.remember(id, backend.config.name);
+  });
 }
 
 /** What the stream guard needs from the loop for one attempt: its events, and a cooldown when a released stream goes idle. */
@@ -228,6 +264,9 @@ export async function balancedFetch(
     request,
     requestId: ++context.lastRequestId,
     pathScope: deploymentInPath(request.pathAndQuery),
+    route: routeFor(options.routing, request.pathAndQuery, request.init, (name) =>
+      context.backends.some((backend) => backend.config.name === name && accepts(backend.config, request)),
+    ),
     attempt: 0,
   };
   const { signal } = request;
@@ -241,14 +280,14 @@ export async function balancedFetch(
       const now = options.now();
       advanceDue(context.backends, now, context.host);
       const capped = call.attempt >= options.maxAttempts;
-      const backend = capped ? undefined : context.select(now, tried, request, call.pathScope);
+      const backend = capped ? undefined : context.select(now, tried, request, call.pathScope, call.route);
 
       if (backend === undefined) {
         if (fallback !== undefined) {
           delivered(call, fallback.backend, fallback.deployment, fallback.response.status, started);
           return fallback.response;
         }
-        const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope);
+        const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope, call.route.pinned);
         if (retryAfterMs === undefined) return unservableResponse();
         const waiting =
           !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
@@ -261,7 +300,7 @@ export async function balancedFetch(
             retryAfterMs,
             waiting,
           });
-        if (!waiting) return exhaustedResponse(retryAfterMs, context.backends.length);
+        if (!waiting) return refused(call, retryAfterMs);
         await sleep(retryAfterMs, signal);
         // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
         // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
@@ -291,9 +330,10 @@ export async function balancedFetch(
         throw signal.reason;
       }
       const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
+      const spillover = response && backend.config.adapter?.spillover?.(response.headers);
       if (response === undefined || reason !== undefined) {
         if (response !== undefined) discard(response);
-        ended(call, backend, deployment, now, "failure", response?.status, reason);
+        ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
         // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
         const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
         backend.recordFailure(
@@ -304,8 +344,7 @@ export async function balancedFetch(
           response?.status,
           call,
         );
-        tried ??= new Set();
-        tried.add(backend);
+        tried = triedOn(tried, call, backend, spillover);
         continue;
       }
 
@@ -320,7 +359,7 @@ export async function balancedFetch(
       }
       if ("failover" in verdict) {
         const { reason, cool, cooldownMs, status } = verdict.failover;
-        ended(call, backend, deployment, now, "failure", status, reason);
+        ended(call, backend, deployment, now, "failure", status, reason, spillover);
         if (cool)
           backend.recordFailure(ticket, deployment, reason!, cooldownMs ?? options.defaultCooldownMs, status, call);
         else {
@@ -329,19 +368,18 @@ export async function balancedFetch(
           if (fallback !== undefined) discard(fallback.response);
           fallback = { response: verdict.failover.fallback!, backend, deployment };
         }
-        tried ??= new Set();
-        tried.add(backend);
+        tried = triedOn(tried, call, backend, spillover);
         continue;
       }
       if (fallback !== undefined) discard(fallback.response);
       fallback = undefined;
 
-      ended(call, backend, deployment, now, "response", response.status);
+      ended(call, backend, deployment, now, "response", response.status, undefined, spillover);
       backend.recordSuccess(ticket, response.status, call);
       const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
       if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
       delivered(call, backend, deployment, response.status, started);
-      return verdict.deliver;
+      return handedBack(call, backend, verdict.deliver);
     }
   } catch (error) {
     // The caller aborted: nobody will read the answer kept for the end.

@@ -5,7 +5,14 @@ import type { ResolvedBackend } from "./options.js";
 
 /** A backend's counters; see {@link BackendSnapshot}. */
 export type BackendStats = {
-  -readonly [K in "inFlight" | "requests" | "successes" | "throttles" | "errors" | "lastStatus"]: BackendSnapshot[K];
+  -readonly [K in
+    | "inFlight"
+    | "requests"
+    | "successes"
+    | "throttles"
+    | "errors"
+    | "lastStatus"
+    | "spilled"]: BackendSnapshot[K];
 };
 
 /**
@@ -52,7 +59,15 @@ export class Backend {
   /** Shared by every event about this backend; frozen so a listener cannot change it. */
   readonly info: BackendInfo;
   /** The counters `snapshot()` shows, as they are. */
-  readonly stats: BackendStats = { inFlight: 0, requests: 0, successes: 0, throttles: 0, errors: 0, lastStatus: null };
+  readonly stats: BackendStats = {
+    inFlight: 0,
+    requests: 0,
+    successes: 0,
+    throttles: 0,
+    errors: 0,
+    lastStatus: null,
+    spilled: 0,
+  };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
   /** The backend as a whole: endpoint faults, and everything when the request has no deployment. */

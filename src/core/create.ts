@@ -5,6 +5,7 @@ import { balancedFetch, type BalancerContext } from "./attempt.js";
 import { Backend } from "./backend.js";
 import type { BreakerHost } from "./breaker.js";
 import { Emitter } from "./events.js";
+import { LEASE_PORT, leasePort } from "./lease-port.js";
 import { attachLogger } from "./log.js";
 import { resolveOptions } from "./options.js";
 import { createSelector } from "./select.js";
@@ -83,5 +84,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
       for (const backend of backends) backend.stop();
       await link?.close();
     },
+    // For `lease()` of openai-priority-loadbalancer/lease; not part of the typed API.
+    [LEASE_PORT]: leasePort(context),
   } as LoadBalancer;
 }

@@ -11,6 +11,8 @@ import { isCredentialHeader } from "../utils/credentials.js";
 import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
 import { closest } from "../utils/suggest.js";
 import { maxTimerDelay } from "../utils/timers.js";
+import { OwnerMap } from "./affinity.js";
+import type { RoutingOptions } from "./routing.js";
 import type { JudgeSettings } from "./judge.js";
 import { resolveFailoverRules } from "./rules.js";
 
@@ -48,6 +50,8 @@ export interface ResolvedOptions {
   readonly shared: SharedState | undefined;
   readonly random: () => number;
   readonly logger: Logger | undefined;
+  /** Affinity, home backend and stickiness (see routing.ts). */
+  readonly routing: RoutingOptions;
   /** The failover rules and the stream guard. */
   readonly judge: JudgeSettings;
 }
@@ -70,6 +74,9 @@ export const OPTION_KEYS: readonly string[] = [
   "logger",
   "maxAttempts",
   "shared",
+  "affinity",
+  "home",
+  "sticky",
   "streamGuard",
   "firstEventTimeoutMs",
   "streamIdleTimeoutMs",
@@ -294,6 +301,58 @@ function resolveLogger(value: unknown): Logger | undefined {
   return value as Logger;
 }
 
+const DEFAULT_MAX_IDS = 10_000;
+const DEFAULT_STICKY_FIELDS: readonly string[] = ["prompt_cache_key", "user"];
+const HEADER_NAME = /^[\w-]+$/;
+
+/** `affinity`, `home` and `sticky` against the (validated) backends, with their defaults. */
+function resolveRouting(options: object, backends: readonly ResolvedBackend[]): RoutingOptions {
+  const affinity = read(options, "affinity") ?? true;
+  let owners: OwnerMap | undefined;
+  if (affinity !== false) {
+    let maxIds: unknown = DEFAULT_MAX_IDS;
+    if (affinity !== true) {
+      if (affinity === null || typeof affinity !== "object")
+        fail("affinity", describe(affinity), "a boolean or { maxIds }");
+      rejectUnknownKeys(affinity, ["maxIds"], "affinity");
+      maxIds = read(affinity, "maxIds", "affinity.maxIds") ?? DEFAULT_MAX_IDS;
+    }
+    owners = new OwnerMap(count("affinity.maxIds", maxIds));
+  }
+  const home = read(options, "home");
+  let homeName: string | undefined;
+  if (home === undefined) {
+    // The first backend of the best tier: where requests go when nothing is cooling.
+    const best = Math.min(...backends.map((backend) => backend.priority));
+    homeName = backends.find((backend) => backend.priority === best)!.name;
+  } else if (home !== false) {
+    if (typeof home !== "string" || !backends.some((backend) => backend.name === home))
+      fail(
+        "home",
+        typeof home === "string" ? quote(home) : describe(home),
+        "false or the name of a configured backend",
+      );
+    homeName = home;
+  }
+  const sticky = read(options, "sticky") ?? false;
+  let resolvedSticky: RoutingOptions["sticky"];
+  if (sticky === true) resolvedSticky = { header: undefined, fields: DEFAULT_STICKY_FIELDS };
+  else if (sticky !== false) {
+    if (sticky === null || typeof sticky !== "object")
+      fail("sticky", describe(sticky), "a boolean or { header, fields }");
+    rejectUnknownKeys(sticky, ["header", "fields"], "sticky");
+    const header = read(sticky, "header", "sticky.header");
+    const fields = read(sticky, "fields", "sticky.fields") ?? [];
+    if (header !== undefined && (typeof header !== "string" || !HEADER_NAME.test(header)))
+      fail("sticky.header", typeof header === "string" ? quote(header) : describe(header), "a header name");
+    if (!Array.isArray(fields) || fields.some((field) => typeof field !== "string" || field === ""))
+      fail("sticky.fields", describe(fields), "an array of non-empty field names");
+    if (header === undefined && fields.length === 0) fail("sticky", describe(sticky), "a header or at least one field");
+    resolvedSticky = { header: (header as string | undefined)?.toLowerCase(), fields: [...(fields as string[])] };
+  }
+  return { owners, home: homeName, sticky: resolvedSticky };
+}
+
 /**
  * `performance.now()` moved onto the epoch scale once: it reads like `Date.now()` (events and snapshots
  * show epoch ms) but never steps back or jumps when the wall clock is set.
@@ -355,6 +414,7 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     shared,
     random: optionalFunction<() => number>(options, "random") ?? Math.random,
     logger: resolveLogger(read(options, "logger")),
+    routing: resolveRouting(options, backends),
     judge: {
       rules: resolveFailoverRules(
         read(options, "failoverOn") as FailoverOptions | undefined,

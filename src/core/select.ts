@@ -1,12 +1,14 @@
 import type { SelectionStrategy } from "../types/options.js";
 import type { Backend } from "./backend.js";
 import type { PreparedRequest } from "./request.js";
+import { BALANCED, rendezvous, type Route } from "./routing.js";
 import { scopeOf } from "./scope.js";
 import { accepts } from "./target.js";
 
 /**
  * Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this
- * request already failed on; `pathScope` is the Azure deployment of the request's path (see scope.ts).
+ * request already failed on; `pathScope` is the Azure deployment of the request's path (see scope.ts);
+ * `route` may pin the request to one backend or give it a sticky key (see routing.ts).
  * Pure but for the strategy's own rotation state: cooldowns that are due are ended before, by `advanceDue`.
  */
 export type Selector = (
@@ -14,6 +16,7 @@ export type Selector = (
   tried: ReadonlySet<Backend> | undefined,
   request: PreparedRequest,
   pathScope: string | undefined,
+  route?: Route,
 ) => Backend | undefined;
 
 type Usable = (backend: Backend) => boolean;
@@ -97,14 +100,16 @@ export function createSelector(
 ): Selector {
   const tiers = toTiers(backends);
   const pick = PICKS[strategy];
-  return (_now, tried, request, pathScope) => {
+  return (_now, tried, request, pathScope, route = BALANCED) => {
+    const { pinned, stickyKey } = route;
     const usable: Usable = (backend) =>
+      (pinned === undefined || backend.config.name === pinned) &&
       backend.whole.admits() &&
       (tried === undefined || !tried.has(backend)) &&
       accepts(backend.config, request) &&
       (backend.deployments.size === 0 || backend.admits(scopeOf(backend.config, request, pathScope)));
     for (const tier of tiers) {
-      const chosen = pick(tier, usable, random);
+      const chosen = stickyKey === undefined ? pick(tier, usable, random) : rendezvous(tier, usable, stickyKey);
       if (chosen !== undefined) return chosen;
     }
     return undefined;
@@ -113,17 +118,18 @@ export function createSelector(
 
 /**
  * Time until the soonest backend that can take the request is back in rotation (0 if one is in
- * rotation now); `undefined` when no backend can take it at all.
+ * rotation now); `undefined` when no backend can take it at all. Only the `pinned` backend counts when one is given.
  */
 export function soonestRecoveryMs(
   backends: readonly Backend[],
   now: number,
   request: PreparedRequest,
   pathScope: string | undefined,
+  pinned?: string,
 ): number | undefined {
   let soonest: number | undefined;
   for (const backend of backends) {
-    if (!accepts(backend.config, request)) continue;
+    if ((pinned !== undefined && backend.config.name !== pinned) || !accepts(backend.config, request)) continue;
     const wait = backend.waitMs(now, scopeOf(backend.config, request, pathScope));
     soonest = soonest === undefined ? wait : Math.min(soonest, wait);
   }

@@ -1,6 +1,7 @@
 import type { BackendConfig } from "../types/options.js";
 import { createAdapter } from "./adapter.js";
 import { resolveProvider, type AzureBackendOptions, type ProviderBackendOptions } from "./options.js";
+import { azureSpillover } from "./spillover.js";
 
 export type { AzureBackendOptions, ProviderBackendOptions, ProviderKind, TokenProvider } from "./options.js";
 
@@ -17,7 +18,10 @@ export function azure(options: AzureBackendOptions): BackendConfig {
   const { backend, provider } = resolveProvider("azure", options);
   return {
     ...backend,
-    adapter: createAdapter("azure", { ...provider, apiVersion: provider.apiVersion ?? "2024-10-21" }),
+    adapter: {
+      ...createAdapter("azure", { ...provider, apiVersion: provider.apiVersion ?? "2024-10-21" }),
+      spillover: azureSpillover,
+    },
   };
 }
 
@@ -27,7 +31,7 @@ export function azure(options: AzureBackendOptions): BackendConfig {
  */
 export function azureV1(options: ProviderBackendOptions): BackendConfig {
   const { backend, provider } = resolveProvider("azureV1", options);
-  return { ...backend, adapter: createAdapter("azure-v1", provider) };
+  return { ...backend, adapter: { ...createAdapter("azure-v1", provider), spillover: azureSpillover } };
 }
 
 /**

@@ -13,6 +13,16 @@ export interface AttemptTarget {
   readonly init: RequestInit;
 }
 
+/** A request the provider itself moved from one deployment to another (Azure's provisioned spillover). */
+export interface Spillover {
+  /** The deployment it spilled from, when the provider says. */
+  readonly from: string | null;
+  /** The deployment that served it, when the provider says. */
+  readonly to: string | null;
+  /** The deployment it spilled to failed as well. */
+  readonly failed: boolean;
+}
+
 /**
  * Shapes requests for one backend: the seam where API dialects (Azure deployments, OpenAI-style
  * APIs) live, outside the core. `openai-priority-loadbalancer/providers` has the ready-made ones.
@@ -33,4 +43,10 @@ export interface BackendAdapter {
    * deployments in rotation. `undefined`, or no method: the backend as a whole.
    */
   scope?(request: AdapterRequest): string | undefined;
+  /**
+   * Whether a response says the provider spilled the request over to another deployment of this backend
+   * (`azure()` reads Azure's headers). A spilled request has been to this backend's spillover deployment
+   * already: the balancer does not send it to this backend's origin again.
+   */
+  spillover?(headers: Headers): Spillover | undefined;
 }

@@ -53,6 +53,8 @@ export interface BackendSnapshot {
   readonly errors: number;
   /** Status of the last response, `null` before any. */
   readonly lastStatus: number | null;
+  /** Requests the provider spilled over to another deployment of this backend (Azure provisioned spillover). */
+  readonly spilled: number;
   /**
    * The deployments or models of this backend that have rotation state of their own (a 429 on one
    * deployment leaves the others in rotation), in the order they were first seen.

@@ -1,3 +1,5 @@
+import type { Spillover } from "./adapter.js";
+
 /** What a listener sees of a backend: read-only. */
 export interface BackendInfo {
   readonly name: string;
@@ -73,6 +75,12 @@ export interface OutcomeEvent extends RequestEvent, BackendEvent {
   readonly reason?: CooldownReason;
   /** From sending the attempt to its end, ms. */
   readonly durationMs: number;
+  /**
+   * Set when the provider spilled the request over to another deployment of this backend (Azure provisioned
+   * spillover, read by the adapter from the response headers): the request is not sent to this backend's
+   * origin again. With `failed`, the spillover deployment failed too.
+   */
+  readonly spillover?: Spillover;
 }
 
 /** A response was handed back to the caller. */

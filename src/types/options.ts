@@ -93,6 +93,20 @@ export type MalformedEventPolicy = "drop" | "pass";
 /** A WHATWG `fetch`. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/**
+ * Stickiness for conversations: requests with the same key go to the same backend of a tier while it is
+ * available (the provider's prompt cache stays warm), and move on when it cools.
+ */
+export interface StickyOptions {
+  /** A request header whose value is the key, e.g. `"x-session-id"`. Checked first. */
+  header?: string;
+  /**
+   * Top-level JSON body fields whose first non-empty string is the key. Reading them costs a parse of every
+   * request body. Default with `sticky: true`: `["prompt_cache_key", "user"]`.
+   */
+  fields?: readonly string[];
+}
+
 /** Options of {@link createLoadBalancer}. */
 export interface LoadBalancerOptions {
   /** The backends, in any order; at least one. */
@@ -151,4 +165,19 @@ export interface LoadBalancerOptions {
   failoverOn?: FailoverOptions;
   /** Where to write log lines (request sent, throttling, recovery, exhausted). Silent by default. */
   logger?: Logger;
+  /**
+   * Affinity by id: ids a backend creates (responses, files, batches, vector stores, uploads) are remembered,
+   * and a request naming one goes to that backend only; while it cools, the caller waits (`maxWaitMs`) or gets
+   * its 429/503 with a retry-after, never a 404 from a backend that cannot know the id. `maxIds` bounds the
+   * map (least recently used out). Default `true` with `maxIds: 10_000`; `false` turns it off.
+   */
+  affinity?: boolean | { maxIds?: number };
+  /**
+   * The backend (by `name`) that serves `/files`, `/batches`, `/uploads`, `/vector_stores` and fine-tuning: their
+   * objects name one resource's files and deployments, so they are not balanced. Default: the first backend of
+   * the lowest priority number. `false` balances them like any request (affinity still applies).
+   */
+  home?: string | false;
+  /** Stickiness by a request key (see {@link StickyOptions}); `true` for `prompt_cache_key`, then `user`. Default off. */
+  sticky?: boolean | StickyOptions;
 }

@@ -87,6 +87,8 @@ describe("multipart uploads through the openai package replay across a failover"
         { url: "https://gateway-a.example.com/openai", priority: 1 },
         { url: "https://gateway-b.example.com/v2/openai", priority: 2, headers: { authorization: "Bearer KEY-B" } },
       ],
+      // Files go to a home backend unless balanced: this test replays an upload across backends.
+      home: false,
     });
     const client = new OpenAI({
       baseURL: "https://api.openai.com/v1",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type * as Package from "openai-priority-loadbalancer";
+import type * as LeasePackage from "openai-priority-loadbalancer/lease";
 import { type Answer, answer, hang, heldEventStream, type Received, SimulatedBackends } from "../support/backends.js";
 import { API, API_PATH, FIRST_EVENT, ROUTES } from "./backends.js";
 
@@ -8,8 +9,8 @@ import { API, API_PATH, FIRST_EVENT, ROUTES } from "./backends.js";
 // real sockets, streamed bodies, aborts and timers, and replaying every kind of request body.
 // Registered with node:test, which Node, Deno and Bun run natively (and vitest, for Chromium).
 
-/** The package under test, as the runtime imported it. */
-export type Lib = typeof Package;
+/** The package under test, as the runtime imported it: the core, and `lease` from its `/lease` subpath. */
+export type Lib = typeof Package & Pick<typeof LeasePackage, "lease">;
 
 /** Where the cases run. */
 export interface Platform {
@@ -44,6 +45,7 @@ export function conformanceCases(lib: Lib, platform: Platform): void {
     streamingCases(lib);
     abortCases(lib);
     replayCases(lib);
+    statefulCases(lib);
   });
 }
 
@@ -325,6 +327,83 @@ function replayCases(lib: Lib): void {
         assert.equal(got.headers["x-caller"], "yes");
         assert.equal(got.body, "from a Request");
       }
+    });
+  });
+}
+
+function statefulCases(lib: Lib): void {
+  describe("stateful APIs", () => {
+    test("a follow-up with previous_response_id goes to the owner, learned from a JSON answer and from a stream", async () => {
+      let clock = 1_000_000;
+      let throttleA = false;
+      const backends: SimulatedBackends = new SimulatedBackends({
+        "https://a.test": () =>
+          throttleA
+            ? new Response(null, { status: 429, headers: { "retry-after-ms": "1000" } })
+            : Response.json({ id: backends.issueId("https://a.test", "resp"), object: "response" }),
+        "https://b.test": () => {
+          const id = backends.issueId("https://b.test", "resp");
+          const events = [
+            { type: "response.created", response: { id, object: "response" } },
+            { type: "response.output_text.delta", delta: "hello" },
+            { type: "response.completed", response: { id, object: "response" } },
+          ];
+          const body = events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join("");
+          return new Response(body, { headers: { "content-type": "text/event-stream" } });
+        },
+      });
+      const lb = lib.createLoadBalancer({
+        backends: [
+          { url: "https://a.test", name: "a", priority: 1 },
+          { url: "https://b.test", name: "b", priority: 2 },
+        ],
+        fetch: backends.fetch,
+        now: () => clock,
+      });
+      const create = (body: Record<string, unknown>) =>
+        lb.fetch("https://api.example.com/v1/responses", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "gpt", input: "hi", ...body }),
+        });
+
+      const fromA = ((await (await create({})).json()) as { id: string }).id;
+      throttleA = true;
+      const streamed = await (await create({ stream: true })).text();
+      const fromB = /"id":"([^"]+)"/.exec(streamed)?.[1] ?? "";
+      assert.equal(backends.issuerOf(fromB), "https://b.test");
+      throttleA = false;
+      clock += 1_000; // tier 1 is back in rotation
+
+      assert.equal((await create({ previous_response_id: fromB })).status, 200);
+      assert.equal((await create({ previous_response_id: fromA })).status, 200);
+      assert.deepEqual(backends.origins().slice(-2), ["https://b.test", "https://a.test"]);
+    });
+
+    test("a lease picks by tier with the backend's credentials, learns from the outcome handed back, and says when none is left", async () => {
+      const lb = lib.createLoadBalancer({
+        backends: [
+          { url: "https://a.test", name: "a", headers: { "api-key": "key-a" } },
+          { url: "http://b.test/base", name: "b", priority: 2, headers: { "api-key": "key-b" } },
+        ],
+      });
+      const first = await lib.lease(lb, { model: "gpt-realtime" });
+      assert.equal(first.url, "wss://a.test/v1/realtime?model=gpt-realtime");
+      assert.equal(first.headers.get("api-key"), "key-a");
+      first.release({ status: 429, retryAfterMs: 60_000 });
+      assert.equal(lb.snapshot().backends[0]?.state, "cooling");
+
+      const second = await lib.lease(lb, { model: "gpt-realtime", protocol: "http", path: "/v1/realtime/calls" });
+      assert.equal(second.url, "http://b.test/base/v1/realtime/calls?model=gpt-realtime");
+      assert.equal(second.headers.get("api-key"), "key-b");
+      second.release({ error: new Error("connection reset") });
+      assert.equal(lb.snapshot().backends[1]?.reason, "network-error");
+
+      const refused = await rejection(lib.lease(lb, { model: "gpt-realtime" }));
+      assert.equal((refused as Error).name, "LeaseUnavailableError");
+      // b's cooldown (the default 10 s), as much of it as is left: a's is 60 s.
+      const { retryAfterMs = 0 } = refused as { retryAfterMs?: number };
+      assert.ok(retryAfterMs > 9_000 && retryAfterMs <= 10_000, `retryAfterMs ${retryAfterMs}`);
     });
   });
 }

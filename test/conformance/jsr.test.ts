@@ -9,7 +9,9 @@ import { expectResolved, runtimeName } from "./runtime.js";
 const specifier: string = "@plb/openai-priority-loadbalancer";
 const resolved = import.meta.resolve(specifier);
 expectResolved(specifier, resolved, "/src/index.ts");
-const lib = (await import(specifier)) as Lib;
+const leaseSpecifier = `${specifier}/lease`;
+expectResolved(leaseSpecifier, import.meta.resolve(leaseSpecifier), "/src/lease/index.ts");
+const lib = { ...(await import(specifier)), ...(await import(leaseSpecifier)) } as Lib;
 const runtime = `${runtimeName()} (JSR entry)`;
 console.log(`conformance on ${runtime}: ${resolved}`);
 

@@ -1,7 +1,8 @@
 // The conformance cases against the built package (dist/), imported by its name as a user would:
 // run natively by `node --test` (Node 20 and 24), `deno test` and `bun test`.
 import { after } from "node:test";
-import * as lib from "openai-priority-loadbalancer";
+import * as core from "openai-priority-loadbalancer";
+import { lease } from "openai-priority-loadbalancer/lease";
 import { refusedUrl, serveBackends } from "../support/server.js";
 import { conformanceBackends } from "./backends.js";
 import { conformanceCases } from "./cases.js";
@@ -9,6 +10,12 @@ import { expectResolved, runtimeName } from "./runtime.js";
 
 const resolved = import.meta.resolve("openai-priority-loadbalancer");
 expectResolved("openai-priority-loadbalancer", resolved, "/dist/index.js");
+expectResolved(
+  "openai-priority-loadbalancer/lease",
+  import.meta.resolve("openai-priority-loadbalancer/lease"),
+  "/dist/lease.js",
+);
+const lib = { ...core, lease };
 const runtime = runtimeName();
 console.log(`conformance on ${runtime}: ${resolved}`);
 

@@ -11,6 +11,8 @@ export default defineConfig({
     alias: {
       "node:test": here("./browser/node-test.ts"),
       "node:assert/strict": here("./browser/node-assert.ts"),
+      // The subpath first: an alias also matches the names it is a prefix of.
+      "openai-priority-loadbalancer/lease": here("../../dist/lease.js"),
       "openai-priority-loadbalancer": here("../../dist/index.js"),
     },
   },

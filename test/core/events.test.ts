@@ -211,6 +211,7 @@ describe("snapshot", () => {
           throttles: 0,
           errors: 1,
           lastStatus: 500,
+          spilled: 0,
           deployments: [],
         },
         {
@@ -229,6 +230,7 @@ describe("snapshot", () => {
           throttles: 0,
           errors: 0,
           lastStatus: 201,
+          spilled: 0,
           deployments: [],
         },
       ],
