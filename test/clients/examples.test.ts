@@ -125,6 +125,11 @@ function expectOwnCredentials(expected: Partial<Record<Name, { apiKey?: string; 
   }
 }
 
+/** Each backend named with the key the examples give it, `NAME-key`, as {@link expectOwnCredentials} takes it. */
+function ownKeys(...names: Name[]): Partial<Record<Name, { apiKey: string }>> {
+  return Object.fromEntries(names.map((name) => [name, { apiKey: `${name}-key` }]));
+}
+
 beforeAll(async () => {
   if (!process.features.typescript) {
     throw new Error(
@@ -174,11 +179,7 @@ describe("examples/", () => {
         expect(hit.status).toBe(200);
         expect(hit.path).toBe(`/${hit.backend}/openai/deployments/gpt4o-dep/chat/completions?api-version=2024-10-21`);
       }
-      expectOwnCredentials({
-        ptu: { apiKey: "ptu-key" },
-        paygo1: { apiKey: "paygo1-key" },
-        paygo2: { apiKey: "paygo2-key" },
-      });
+      expectOwnCredentials(ownKeys("ptu", "paygo1", "paygo2"));
     },
     TIMEOUT,
   );
@@ -284,11 +285,7 @@ describe("examples/", () => {
         { backend: "westus", path: "/westus/openai/v1/chat/completions", status: 200 },
       ]);
       expect(hits()[2]!.body.model).toBe("gpt4o-westus");
-      expectOwnCredentials({
-        ptu: { apiKey: "ptu-key" },
-        paygo: { apiKey: "paygo-key" },
-        westus: { apiKey: "westus-key" },
-      });
+      expectOwnCredentials(ownKeys("ptu", "paygo", "westus"));
     },
     TIMEOUT,
   );
