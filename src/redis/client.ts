@@ -86,7 +86,7 @@ function nodeRedis(client: Loose): RedisDriver {
       // Without an 'error' listener node-redis rethrows connection errors and ends the process.
       sub.on("error", (error: never) => hooks.error(error));
       sub.on("ready", () => hooks.ready());
-      return subscribed(
+      return await subscribed(
         sub,
         channel,
         async () => {
@@ -113,7 +113,7 @@ function ioredis(client: Loose): RedisDriver {
       sub.on("message", (from: never, message: never) => {
         if (from === channel) hooks.message(message);
       });
-      return subscribed(
+      return await subscribed(
         sub,
         channel,
         () => call(sub, "subscribe", channel),
@@ -139,7 +139,7 @@ function bun(client: Loose): RedisDriver {
       sub.onclose = (error: unknown) => {
         if (error !== undefined && error !== null) hooks.error(error);
       };
-      return subscribed(
+      return await subscribed(
         sub,
         channel,
         () => call(sub, "subscribe", channel, listener),
