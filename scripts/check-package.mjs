@@ -47,7 +47,7 @@ verdict(
   ]),
 );
 
-console.log("=== npm pack --dry-run: only built ESM, .d.ts, README and LICENSE");
+console.log("=== npm pack --dry-run: only built ESM, .d.ts, README and LICENSE; every chunk an entry imports");
 const { problems, files } = checkPackContents(root, manifest);
 console.log(files.map((file) => `  ${file}`).join("\n"));
 verdict("npm pack contents", problems);

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { posix } from "node:path";
 
 /** What users need and nothing else: built ESM, declarations, README, LICENSE (and the manifest npm always adds). */
 const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/];
@@ -26,6 +28,14 @@ export function checkPackContents(cwd, manifest) {
     .map((path) => path.replace(/^\.\//, ""));
   for (const file of ["README.md", "LICENSE", ...exported])
     if (!files.includes(file)) problems.push(`missing: ${file}`);
+  // The build splits what several entries share into chunks (dist/*-[hash].js): each must be packed too.
+  for (const file of files.filter((path) => path.endsWith(".js"))) {
+    const source = readFileSync(`${cwd}/${file}`, "utf8");
+    for (const [, specifier] of source.matchAll(/^(?:import|export)\b[^"';]*?from\s*"(\.{1,2}\/[^"]+)"/gm)) {
+      const imported = posix.join(posix.dirname(file), specifier);
+      if (!files.includes(imported)) problems.push(`missing: ${imported}, imported by ${file}`);
+    }
+  }
   for (const [key, value] of Object.entries(manifest.exports)) {
     if (key !== "./package.json" && (typeof value !== "object" || typeof value.types !== "string"))
       problems.push(`export ${key} has no "types"`);

@@ -72,24 +72,8 @@ function collect(value: unknown, into: string[], depth: number): void {
   }
 }
 
-/** A request body as JSON, when it is JSON text or bytes; `undefined` for anything else (multipart, streams). */
-export function jsonBody(body: RequestInit["body"]): unknown {
-  const text =
-    typeof body === "string"
-      ? body
-      : body instanceof Uint8Array || body instanceof ArrayBuffer
-        ? new TextDecoder().decode(body)
-        : undefined;
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * The ids a request to a stateful path names, in its path and its JSON body (parsed by {@link jsonBody});
+ * The ids a request to a stateful path names, in its path and its JSON body (as `jsonBody` parses it);
  * the caller reads bodies for stateful paths only, never for chat completions.
  */
 export function referencedIds(pathAndQuery: string, json: unknown): string[] {

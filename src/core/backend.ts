@@ -34,6 +34,15 @@ export interface AttemptTicket {
   readonly probeScope: boolean;
 }
 
+/** What a failure records: where it happened, why, the base cooldown, the status if any, and its cause. */
+type Failure = [
+  deployment: string | undefined,
+  reason: CooldownReason,
+  baseMs: number,
+  status: number | undefined,
+  cause: Cause,
+];
+
 const PLAIN: AttemptTicket = Object.freeze({ scope: undefined, probeWhole: false, probeScope: false });
 
 /**
@@ -124,16 +133,9 @@ export class Backend {
    * counters here, then the breaker it belongs to (see {@link ENDPOINT_FAULTS}) counts, escalates,
    * cools and emits.
    */
-  recordFailure(
-    ticket: AttemptTicket,
-    deployment: string | undefined,
-    reason: CooldownReason,
-    baseMs: number,
-    status: number | undefined,
-    cause: Cause,
-  ): void {
+  recordFailure(ticket: AttemptTicket, ...failure: Failure): void {
     this.stats.inFlight--;
-    this.#fail(ticket, deployment, reason, baseMs, status, cause);
+    this.#fail(ticket, ...failure);
   }
 
   /**
@@ -144,14 +146,7 @@ export class Backend {
     this.#fail(PLAIN, deployment, reason, baseMs, undefined, cause);
   }
 
-  #fail(
-    ticket: AttemptTicket,
-    deployment: string | undefined,
-    reason: CooldownReason,
-    baseMs: number,
-    status: number | undefined,
-    cause: Cause,
-  ): void {
+  #fail(ticket: AttemptTicket, ...[deployment, reason, baseMs, status, cause]: Failure): void {
     const { stats } = this;
     if (status !== undefined) stats.lastStatus = status;
     if (reason === "rate-limit") stats.throttles++;

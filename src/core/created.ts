@@ -1,4 +1,5 @@
 import { createdIds } from "./affinity.js";
+import { withBody } from "./with-body.js";
 
 /**
  * How much of a body is looked at. A JSON object larger than this is read by its first key only
@@ -69,12 +70,5 @@ export function watchCreated(response: Response, onIds: (ids: string[]) => void)
       },
     }),
   );
-  const watched = new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  // A constructed Response has an empty url; SDKs quote it in errors.
-  Object.defineProperty(watched, "url", { value: response.url });
-  return watched;
+  return withBody(response, body);
 }

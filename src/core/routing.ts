@@ -1,4 +1,5 @@
-import { isStatefulPath, jsonBody, type OwnerMap, referencedIds } from "./affinity.js";
+import { jsonBody } from "../utils/json-body.js";
+import { isStatefulPath, type OwnerMap, referencedIds } from "./affinity.js";
 
 /** Endpoints whose objects name one resource's deployments and files: they go to the home backend. */
 const HOME = /^[^?]*?(?:^|\/v1|\/openai)\/(?:files|batches|uploads|vector_stores|fine_tuning)(?:[/?]|$)/;

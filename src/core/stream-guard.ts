@@ -2,6 +2,7 @@ import type { CooldownReason, StreamEvent } from "../types/events.js";
 import type { MalformedEventPolicy } from "../types/options.js";
 import { concat, SseParser } from "./sse.js";
 import { classify, classifyLater, MAY_END } from "./stream-event.js";
+import { withBody } from "./with-body.js";
 import { clampDelay } from "../utils/timers.js";
 
 /** The stream guard's settings, validated (in `options.ts`). */
@@ -207,17 +208,6 @@ class EndWatch {
         this.complete = true;
     }
   }
-}
-
-/** The response the caller gets: the same status and headers, the given body. */
-function withBody(response: Response, body: ReadableStream<Uint8Array>): Response {
-  const copy = new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  Object.defineProperty(copy, "url", { value: response.url });
-  return copy;
 }
 
 /**

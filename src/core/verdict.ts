@@ -12,7 +12,12 @@ const REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];
  */
 export function failureReason(response: Pick<Response, "status" | "type">): CooldownReason | undefined {
   const { status } = response;
-  if (status === 429) return "rate-limit";
   if (REDIRECTS.includes(status) || response.type === "opaqueredirect") return "redirect";
+  return statusFailure(status);
+}
+
+/** 429 and 5xx are the backend's failures; every other status is the caller's (redirects aside, see {@link failureReason}). */
+export function statusFailure(status: number): CooldownReason | undefined {
+  if (status === 429) return "rate-limit";
   return status >= 500 ? "server-error" : undefined;
 }

@@ -1,36 +1,15 @@
-// Types only from the core: a value imported from it would make the build split the core into a shared
-// chunk that every entry then loads. The few values the lease needs are repeated here.
+// The core's balancer is reached through LEASE_PORT, by symbol, not by import: the lease works with any
+// balancer instance, whichever bundle created it.
 import type { LEASE_PORT as CORE_LEASE_PORT, LeasePort, Settlement } from "../core/lease-port.js";
 import type { AttemptTarget } from "../types/adapter.js";
 import type { LoadBalancer } from "../types/balancer.js";
-import type { CooldownReason } from "../types/events.js";
 import type { Lease, LeaseOptions, LeaseOutcome, LeaseUnavailable } from "../types/lease.js";
 import type { PreparedRequest } from "../core/request.js";
+import { statusFailure } from "../core/verdict.js";
+import { sleep } from "../utils/timers.js";
 
 /** The core's LEASE_PORT: `Symbol.for` gives the same symbol for the same key, in any bundle. */
 const LEASE_PORT = Symbol.for("openai-priority-loadbalancer.lease-port") as typeof CORE_LEASE_PORT;
-
-/** As the core's verdict: 429 and 5xx are the backend's failures; every other status is the caller's. */
-function failureReason(status: number): CooldownReason | undefined {
-  if (status === 429) return "rate-limit";
-  return status >= 500 ? "server-error" : undefined;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts (as the core's `sleep`). */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** `pending`, or the signal's reason as soon as it aborts: a token provider that never answers cannot hold the caller. */
 function raced<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -82,7 +61,7 @@ function settlementOf(outcome: LeaseOutcome, okStatus: number): Settlement {
   if ("aborted" in outcome && outcome.aborted === true) return { result: "aborted" };
   if ("status" in outcome && Number.isInteger(outcome.status)) {
     const { status, retryAfterMs } = outcome;
-    const reason = failureReason(status);
+    const reason = statusFailure(status);
     if (reason === undefined) return { result: "response", status };
     const cooldownMs = typeof retryAfterMs === "number" && retryAfterMs >= 0 ? retryAfterMs : undefined;
     return { result: "failure", reason, status, cooldownMs };

@@ -1,4 +1,5 @@
 import type { AdapterRequest } from "../types/adapter.js";
+import { jsonBody } from "../utils/json-body.js";
 import { findModel, splice, valueAt, withModelAdded } from "./json-model.js";
 
 /**
@@ -28,22 +29,12 @@ export const DEPLOYMENT_SCOPED: RegExp =
 // One parse per request, however many backends ask: the request object is the same for every attempt.
 const shapes = new WeakMap<AdapterRequest, CallShape>();
 
+/** A JSON object body; `undefined` for anything else. */
 function parseJson(body: RequestInit["body"]): Record<string, unknown> | undefined {
-  const text =
-    typeof body === "string"
-      ? body
-      : body instanceof Uint8Array || body instanceof ArrayBuffer
-        ? new TextDecoder().decode(body)
-        : undefined;
-  if (text === undefined || !text.trimStart().startsWith("{")) return undefined;
-  try {
-    const json = JSON.parse(text) as unknown;
-    return json !== null && typeof json === "object" && !Array.isArray(json)
-      ? (json as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  const json = jsonBody(body);
+  return json !== null && typeof json === "object" && !Array.isArray(json)
+    ? (json as Record<string, unknown>)
+    : undefined;
 }
 
 /** A JSON body as text or bytes, viewed without copying; `undefined` for bodies that are not. */

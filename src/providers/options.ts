@@ -1,5 +1,6 @@
 import type { BackendConfig } from "../types/options.js";
-import { backendLabel, hasCredentialHeader, shown, shownSecret } from "./describe.js";
+import { describe, describeSecret } from "../utils/describe.js";
+import { backendLabel, hasCredentialHeader } from "./describe.js";
 
 /** The API dialects the ready-made adapters speak. */
 export type ProviderKind = "azure" | "azure-v1" | "openai";
@@ -68,7 +69,7 @@ function resolve(
   options: AzureBackendOptions,
 ): { backend: Omit<BackendConfig, "adapter">; provider: ResolvedProvider } {
   if (options === null || typeof options !== "object")
-    fail(factory, "", "options", shown(options), "an object with a url");
+    fail(factory, "", "options", describe(options), "an object with a url");
   let apiKey: unknown;
   let tokenProvider: unknown;
   let models: unknown;
@@ -89,12 +90,12 @@ function resolve(
       factory,
       at,
       "apiKey",
-      shownSecret(apiKey),
+      describeSecret(apiKey),
       "a non-empty string when present (is its environment variable set?)",
     );
   }
   if (has("tokenProvider") && typeof tokenProvider !== "function") {
-    fail(factory, at, "tokenProvider", shownSecret(tokenProvider), "a function when present");
+    fail(factory, at, "tokenProvider", describeSecret(tokenProvider), "a function when present");
   }
   if (apiKey !== undefined && tokenProvider !== undefined) {
     fail(
@@ -115,17 +116,17 @@ function resolve(
     );
   }
   if (apiVersion !== undefined && (typeof apiVersion !== "string" || apiVersion === "")) {
-    fail(factory, at, "apiVersion", shown(apiVersion), "a non-empty string");
+    fail(factory, at, "apiVersion", describe(apiVersion), "a non-empty string");
   }
   let map: Map<string, string> | undefined;
   if (models !== undefined) {
     if (models === null || typeof models !== "object" || Array.isArray(models)) {
-      fail(factory, at, "models", shown(models), "an object mapping model names to deployment or model names");
+      fail(factory, at, "models", describe(models), "an object mapping model names to deployment or model names");
     }
     map = new Map(Object.entries(models));
     for (const [model, target] of map) {
       if (typeof target !== "string" || target === "") {
-        fail(factory, at, `models[${JSON.stringify(model)}]`, shown(target), "a non-empty string");
+        fail(factory, at, `models[${JSON.stringify(model)}]`, describe(target), "a non-empty string");
       }
     }
   }

@@ -34,6 +34,34 @@ type Emitter = { on(event: string, listener: (...args: never[]) => void): unknow
 
 const isFunction = (value: unknown): value is Fn => typeof value === "function";
 const has = (client: Loose, ...names: string[]): boolean => names.every((name) => isFunction(client[name]));
+const call = (target: Loose, name: string, ...args: unknown[]): unknown => (target[name] as Fn)(...(args as never[]));
+
+/**
+ * The subscriber after `subscribe` resolved, its connection ended by `end` if it rejected; closing it
+ * unsubscribes from `channel`, then ends the connection even if that failed.
+ */
+async function subscribed(
+  sub: Loose,
+  channel: string,
+  subscribe: () => unknown,
+  end: () => void,
+): Promise<RedisSubscriber> {
+  try {
+    await subscribe();
+  } catch (error) {
+    end();
+    throw error;
+  }
+  return {
+    async close() {
+      try {
+        await call(sub, "unsubscribe", channel);
+      } finally {
+        end();
+      }
+    },
+  };
+}
 
 /**
  * Recognises the client: ioredis has `call` and a `status` (and a `sendCommand` of its own, so it goes
@@ -49,7 +77,6 @@ export function detectClient(client: unknown): RedisDriver | undefined {
 }
 
 function nodeRedis(client: Loose): RedisDriver {
-  const call = (target: Loose, name: string, ...args: unknown[]): unknown => (target[name] as Fn)(...(args as never[]));
   return {
     kind: "node-redis",
     isReady: () => client.isReady !== false,
@@ -59,29 +86,21 @@ function nodeRedis(client: Loose): RedisDriver {
       // Without an 'error' listener node-redis rethrows connection errors and ends the process.
       sub.on("error", (error: never) => hooks.error(error));
       sub.on("ready", () => hooks.ready());
-      try {
-        await call(sub, "connect");
-        await call(sub, "subscribe", channel, (message: string) => hooks.message(message));
-      } catch (error) {
-        call(sub, isFunction(sub.destroy) ? "destroy" : "disconnect");
-        throw error;
-      }
-      return {
-        async close() {
-          try {
-            await call(sub, "unsubscribe", channel);
-          } finally {
-            // destroy() ends the socket at once, also while it is reconnecting to a server that is gone.
-            call(sub, isFunction(sub.destroy) ? "destroy" : "disconnect");
-          }
+      return await subscribed(
+        sub,
+        channel,
+        async () => {
+          await call(sub, "connect");
+          await call(sub, "subscribe", channel, (message: string) => hooks.message(message));
         },
-      };
+        // destroy() ends the socket at once, also while it is reconnecting to a server that is gone.
+        () => call(sub, isFunction(sub.destroy) ? "destroy" : "disconnect"),
+      );
     },
   };
 }
 
 function ioredis(client: Loose): RedisDriver {
-  const call = (target: Loose, name: string, ...args: unknown[]): unknown => (target[name] as Fn)(...(args as never[]));
   return {
     kind: "ioredis",
     isReady: () => client.status === undefined || client.status === "ready",
@@ -94,27 +113,17 @@ function ioredis(client: Loose): RedisDriver {
       sub.on("message", (from: never, message: never) => {
         if (from === channel) hooks.message(message);
       });
-      try {
-        await call(sub, "subscribe", channel);
-      } catch (error) {
-        call(sub, "disconnect");
-        throw error;
-      }
-      return {
-        async close() {
-          try {
-            await call(sub, "unsubscribe", channel);
-          } finally {
-            call(sub, "disconnect");
-          }
-        },
-      };
+      return await subscribed(
+        sub,
+        channel,
+        () => call(sub, "subscribe", channel),
+        () => call(sub, "disconnect"),
+      );
     },
   };
 }
 
 function bun(client: Loose): RedisDriver {
-  const call = (target: Loose, name: string, ...args: unknown[]): unknown => (target[name] as Fn)(...(args as never[]));
   return {
     kind: "bun",
     isReady: () => client.connected !== false,
@@ -130,21 +139,12 @@ function bun(client: Loose): RedisDriver {
       sub.onclose = (error: unknown) => {
         if (error !== undefined && error !== null) hooks.error(error);
       };
-      try {
-        await call(sub, "subscribe", channel, listener);
-      } catch (error) {
-        call(sub, "close");
-        throw error;
-      }
-      return {
-        async close() {
-          try {
-            await call(sub, "unsubscribe", channel);
-          } finally {
-            call(sub, "close");
-          }
-        },
-      };
+      return await subscribed(
+        sub,
+        channel,
+        () => call(sub, "subscribe", channel, listener),
+        () => call(sub, "close"),
+      );
     },
   };
 }

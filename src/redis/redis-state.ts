@@ -1,5 +1,6 @@
 import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.js";
-import { MAX_TIMER_MS, randomId, unrefTimer, withTimeout } from "../shared/clock.js";
+import { MAX_TIMER_MS, randomId, withTimeout } from "../shared/clock.js";
+import { unrefTimer } from "../utils/timers.js";
 import { PendingUpdates } from "../shared/pending.js";
 import { detectClient, type RedisDriver, type RedisSubscriber } from "./client.js";
 import { redisKeys, type RedisKeys } from "./keys.js";

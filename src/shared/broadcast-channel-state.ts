@@ -1,5 +1,6 @@
 import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.js";
-import { MAX_TIMER_MS, monotonicNow, randomId, unrefTimer } from "./clock.js";
+import { unrefTimer } from "../utils/timers.js";
+import { MAX_TIMER_MS, monotonicNow, randomId } from "./clock.js";
 import { KnownCooldowns, looksLikeUpdate } from "./known.js";
 import {
   resolveBroadcastOptions,

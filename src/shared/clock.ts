@@ -20,13 +20,3 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
-
-/**
- * Lets the runtime exit while the timer is pending (Node and Bun: `unref`; Deno: `Deno.unrefTimer`).
- * A copy of the core's, so that the adapters' bundles share no chunk with the core entry.
- */
-export function unrefTimer(handle: ReturnType<typeof setTimeout>): void {
-  if (typeof handle === "number")
-    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(handle);
-  else (handle as { unref?(): void }).unref?.();
-}

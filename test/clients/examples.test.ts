@@ -125,6 +125,27 @@ function expectOwnCredentials(expected: Partial<Record<Name, { apiKey?: string; 
   }
 }
 
+type Route = Pick<Hit, "backend" | "path" | "status">;
+
+/** Each hit's backend, path and status, in the order they came. */
+function routes(): Route[] {
+  return hits().map(({ backend, path, status }) => ({ backend, path, status }));
+}
+
+/** A chat completion sent to `backend` at an Azure deployment URL, as {@link routes} lists it. */
+function deploymentCall(backend: Name, deployment: string, status: number): Route {
+  return {
+    backend,
+    path: `/${backend}/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`,
+    status,
+  };
+}
+
+/** Each backend named with the key the examples give it, `NAME-key`, as {@link expectOwnCredentials} takes it. */
+function ownKeys(...names: Name[]): Partial<Record<Name, { apiKey: string }>> {
+  return Object.fromEntries(names.map((name) => [name, { apiKey: `${name}-key` }]));
+}
+
 beforeAll(async () => {
   if (!process.features.typescript) {
     throw new Error(
@@ -174,11 +195,7 @@ describe("examples/", () => {
         expect(hit.status).toBe(200);
         expect(hit.path).toBe(`/${hit.backend}/openai/deployments/gpt4o-dep/chat/completions?api-version=2024-10-21`);
       }
-      expectOwnCredentials({
-        ptu: { apiKey: "ptu-key" },
-        paygo1: { apiKey: "paygo1-key" },
-        paygo2: { apiKey: "paygo2-key" },
-      });
+      expectOwnCredentials(ownKeys("ptu", "paygo1", "paygo2"));
     },
     TIMEOUT,
   );
@@ -239,12 +256,8 @@ describe("examples/", () => {
       expect(stdout).toContain("[azure: 429, failing over]");
       expect(stdout).toContain("[served by openai]");
       expect(stdout).toContain("Hello from oai");
-      expect(hits().map(({ backend, path, status }) => ({ backend, path, status }))).toEqual([
-        {
-          backend: "ptu",
-          path: "/ptu/openai/deployments/gpt4o-eastus/chat/completions?api-version=2024-10-21",
-          status: 429,
-        },
+      expect(routes()).toEqual([
+        deploymentCall("ptu", "gpt4o-eastus", 429),
         { backend: "oai", path: "/oai/v1/chat/completions", status: 200 },
       ]);
       expect(hits()[1]!.body.model).toBe("gpt-4o");
@@ -270,25 +283,13 @@ describe("examples/", () => {
       });
 
       expect(stdout).toContain("Hello from westus");
-      expect(hits().map(({ backend, path, status }) => ({ backend, path, status }))).toEqual([
-        {
-          backend: "ptu",
-          path: "/ptu/openai/deployments/gpt4o-ptu/chat/completions?api-version=2024-10-21",
-          status: 429,
-        },
-        {
-          backend: "paygo",
-          path: "/paygo/openai/deployments/gpt4o-paygo/chat/completions?api-version=2024-10-21",
-          status: 429,
-        },
+      expect(routes()).toEqual([
+        deploymentCall("ptu", "gpt4o-ptu", 429),
+        deploymentCall("paygo", "gpt4o-paygo", 429),
         { backend: "westus", path: "/westus/openai/v1/chat/completions", status: 200 },
       ]);
       expect(hits()[2]!.body.model).toBe("gpt4o-westus");
-      expectOwnCredentials({
-        ptu: { apiKey: "ptu-key" },
-        paygo: { apiKey: "paygo-key" },
-        westus: { apiKey: "westus-key" },
-      });
+      expectOwnCredentials(ownKeys("ptu", "paygo", "westus"));
     },
     TIMEOUT,
   );
@@ -307,18 +308,7 @@ describe("examples/", () => {
       });
 
       expect(stdout).toContain("Hello from paygo");
-      expect(hits().map(({ backend, path, status }) => ({ backend, path, status }))).toEqual([
-        {
-          backend: "ptu",
-          path: "/ptu/openai/deployments/gpt4o-ptu/chat/completions?api-version=2024-10-21",
-          status: 429,
-        },
-        {
-          backend: "paygo",
-          path: "/paygo/openai/deployments/gpt4o-paygo/chat/completions?api-version=2024-10-21",
-          status: 200,
-        },
-      ]);
+      expect(routes()).toEqual([deploymentCall("ptu", "gpt4o-ptu", 429), deploymentCall("paygo", "gpt4o-paygo", 200)]);
       expectOwnCredentials({ ptu: { authorization: `Bearer ${token}` }, paygo: { authorization: `Bearer ${token}` } });
     },
     TIMEOUT,
