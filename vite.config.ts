@@ -6,9 +6,17 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: "src/index.ts", providers: "src/providers/index.ts", dashboard: "dashboard/index.ts" },
+      entry: {
+        index: "src/index.ts",
+        providers: "src/providers/index.ts",
+        dashboard: "dashboard/index.ts",
+        server: "src/server/index.ts",
+        otel: "src/otel/index.ts",
+      },
       formats: ["es"],
     },
+    // An optional peer dependency of the otel entry: the user's copy, never bundled.
+    rollupOptions: { external: ["@opentelemetry/api"] },
   },
   test: {
     // One project per concern; `vitest run --project NAME` runs one.
@@ -20,6 +28,14 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "clients", environment: "node", include: ["test/clients/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "server", environment: "node", include: ["test/server/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "otel", environment: "node", include: ["test/otel/**/*.test.ts"] },
       },
       {
         extends: true,
