@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Context, type ContextManager, context, ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type Context, type ContextManager, context, ROOT_CONTEXT, SpanStatusCode } from "@opentelemetry/api";
 import {
   AggregationTemporality,
   DataPointType,
