@@ -23,9 +23,13 @@ export default defineConfig({
         redis: "src/redis/index.ts",
         shared: "src/shared/index.ts",
         lease: "src/lease/index.ts",
+        server: "src/server/index.ts",
+        otel: "src/otel/index.ts",
       },
       formats: ["es"],
     },
+    // An optional peer dependency of the otel entry: the user's copy, never bundled.
+    rollupOptions: { external: ["@opentelemetry/api"] },
   },
   test: {
     // One project per concern; `vitest run --project NAME` runs one.
@@ -54,6 +58,14 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "streams", environment: "node", include: ["test/streams/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "server", environment: "node", include: ["test/server/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: { name: "otel", environment: "node", include: ["test/otel/**/*.test.ts"] },
       },
       {
         extends: true,

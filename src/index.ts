@@ -4,6 +4,7 @@ export type {
   BackendConfig,
   FetchFunction,
   LoadBalancerOptions,
+  LogFields,
   Logger,
   SelectionStrategy,
   StickyOptions,

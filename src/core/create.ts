@@ -59,7 +59,8 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
       if (update.type === "cooldown") breaker.coolRemotely(update);
       else breaker.recoverRemotely();
     };
-    const report = (error: unknown): void => logger?.warn?.("openai-priority-loadbalancer: shared state", error);
+    const report = (error: unknown): void =>
+      logger?.error?.("openai-priority-loadbalancer: the shared state failed; requests go on with local state", error);
     // `receive` needs only the backends: an adapter may replay the current cooldowns from inside connect().
     host.shared = connectShared(resolved.shared, namespaceOf(resolved.backends), receive, report);
   }

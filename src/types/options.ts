@@ -38,12 +38,41 @@ export interface BackendConfig {
   adapter?: BackendAdapter;
 }
 
-/** A console-like sink for log lines; every method is optional. */
+/**
+ * The structured part of a log line: plain data about a backend or a request, never a key, a
+ * header, a body or a URL's query. Fields that do not apply are absent.
+ */
+export interface LogFields {
+  /** The backend's name. */
+  readonly backend?: string;
+  /** The deployment or model concerned; `null` for the backend as a whole. */
+  readonly deployment?: string | null;
+  /** The request (the call of `lb.fetch`) and its attempt number. */
+  readonly requestId?: number;
+  readonly attempt?: number;
+  /** The response status, when there was one. */
+  readonly status?: number;
+  /** Why the backend cools down (a `CooldownReason`) or why an attempt failed. */
+  readonly reason?: string;
+  /** How long the cooldown lasts, ms. */
+  readonly cooldownMs?: number;
+  /** When the backend is back, as an ISO 8601 date-time. */
+  readonly until?: string;
+  /** Any further field of the event (`ejected`, `remote`, `hits`, `downMs`, `retryAfterMs`…). */
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A sink for log lines; every method is optional, and `console` is one. Each line is a readable
+ * message and a {@link LogFields} object for structured loggers (for pino, whose arguments come
+ * the other way round: `warn: (message, fields) => pino.warn(fields, message)`). Attempts go to
+ * `debug`; a cooldown goes to `warn` once, when it starts; `error` gets a listener's error as its second argument.
+ */
 export interface Logger {
-  debug?(message: string, ...details: unknown[]): void;
-  info?(message: string, ...details: unknown[]): void;
-  warn?(message: string, ...details: unknown[]): void;
-  error?(message: string, ...details: unknown[]): void;
+  debug?(message: string, fields?: LogFields): void;
+  info?(message: string, fields?: LogFields): void;
+  warn?(message: string, fields?: LogFields): void;
+  error?(message: string, details?: unknown): void;
 }
 
 /** What a failover rule of {@link FailoverOptions.when} sees of a response the built-in rules would hand back. */
@@ -163,7 +192,7 @@ export interface LoadBalancerOptions {
   malformedEvents?: MalformedEventPolicy;
   /** Extends the failover rules; see {@link FailoverOptions}. */
   failoverOn?: FailoverOptions;
-  /** Where to write log lines (request sent, throttling, recovery, exhausted). Silent by default. */
+  /** Where to write log lines (attempts at debug, a cooldown once when it starts, recovery, exhausted); see {@link Logger}. Silent by default. */
   logger?: Logger;
   /**
    * Affinity by id: ids a backend creates (responses, files, batches, vector stores, uploads) are remembered,

@@ -124,7 +124,7 @@ describe("a store that misbehaves", () => {
     };
     const { state, fake } = backends(() => new Response(null, { status: 503 }));
     const { lb } = balancer(shared, fake.fetch, {
-      logger: { warn: (message: string, error?: unknown) => message.includes("shared") && reported.push(error) },
+      logger: { error: (message: string, error?: unknown) => message.includes("shared") && reported.push(error) },
     });
     expect(await servedBy(await lb.fetch(CHAT, { method: "POST" }))).toBe("paygo");
     expect(reported).toEqual([new Error("store down")]);

@@ -25,6 +25,7 @@ export function backendSnapshot(overrides: Partial<BackendSnapshot> & { name: st
     lastStatus: null,
     consecutiveFailures: 0,
     kind: null,
+    deployments: [],
     ...overrides,
   };
   return snapshot as BackendSnapshot;
