@@ -22,6 +22,13 @@ export type SharedUpdate =
       readonly type: "recovered";
       readonly backend: string;
       readonly deployment: string | null;
+    }
+  | {
+      /** The backend owns a stateful-API id (a response, file, batch…): follow-ups naming it go there. */
+      readonly type: "owner";
+      /** The id, 1 to 256 characters of `[A-Za-z0-9_.:-]`. */
+      readonly id: string;
+      readonly backend: string;
     };
 
 /** What the balancer hands a {@link SharedState} when it connects. */
