@@ -227,6 +227,53 @@ describe("owners shared through redisState and a real redis-server", () => {
     const late = await followUpEventually(c.client, first, "C read the owner key");
     expect(backends[1].ids.responses.has(late.id)).toBe(true);
   });
+
+  it("the least-privilege user of docs/many-processes.md can write and read owners and cooldowns", async () => {
+    const admin = await connect();
+    const acl =
+      "ACL SETUSER llm-balancer on >a-long-random-password resetkeys resetchannels ~chat-prod:cd:* ~chat-prod:probe:* ~chat-prod:owner:* &chat-prod:updates -@all +ping +hello +auth +select +get +mget +set +del +pttl +scan +eval +publish +subscribe +unsubscribe";
+    await admin.sendCommand(acl.split(" "));
+    const url = server.url.replace("redis://", "redis://llm-balancer:a-long-random-password@");
+    const errors: unknown[] = [];
+    const clientOf = async () => {
+      const client = createClient({ url });
+      client.on("error", () => {});
+      await client.connect();
+      opened.push({ close: async () => client.destroy() });
+      return client;
+    };
+    const connection = (heard: unknown[]) =>
+      clientOf().then((client) => {
+        const link = redisState(client, { namespace: "chat-prod" }).connect({
+          namespace: "unused",
+          receive: (update) => heard.push(update),
+          report: (error) => errors.push(error),
+        });
+        opened.push(link);
+        return link;
+      });
+    const writer = await connection([]);
+    await eventually(
+      async () => (await admin.pubSubNumSub("chat-prod:updates"))["chat-prod:updates"] === 1,
+      "subscribed",
+    );
+    writer.publish({ type: "owner", id: "resp_1", backend: "paygo" });
+    writer.publish({
+      type: "cooldown",
+      backend: "ptu",
+      deployment: null,
+      reason: "rate-limit",
+      remainingMs: 60_000,
+      failures: 0,
+    });
+    await eventually(async () => (await admin.exists(["chat-prod:owner:resp_1", "chat-prod:cd:ptu"])) === 2, "written");
+    const late: unknown[] = [];
+    await connection(late);
+    await eventually(() => late.length === 2, "the late joiner read both");
+    expect(late).toContainEqual({ type: "owner", id: "resp_1", backend: "paygo" });
+    expect(late).toContainEqual(expect.objectContaining({ type: "cooldown", backend: "ptu", reason: "rate-limit" }));
+    expect(errors).toEqual([]);
+  });
 });
 
 describe("owners shared through broadcastChannelState", () => {
