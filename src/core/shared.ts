@@ -64,10 +64,10 @@ export function namespaceOf(backends: readonly { readonly name: string; readonly
 const own = (value: object, key: string): unknown => Object.getOwnPropertyDescriptor(value, key)?.value;
 
 /**
- * What another process says, if it is sound: a known backend, an owned id (see {@link isOwnerId}) or
- * a deployment name or `null`, a known
- * reason, a finite non-negative duration (clamped to `maxCooldownMs`) and an integer failure count
- * (clamped). Anything else is `undefined`: a poisoned store can at worst cool a backend for `maxCooldownMs`.
+ * What another process says, if it is sound: a known backend; for an owner an id (see {@link isOwnerId}),
+ * otherwise a deployment name or `null`, a known reason, a finite non-negative duration (clamped to
+ * `maxCooldownMs`) and an integer failure count (clamped). Anything else is `undefined`: a poisoned store
+ * can at worst cool a backend for `maxCooldownMs`, or send a follow-up to another configured backend.
  * Reads own data properties only, so getters and prototypes play no part; never throws on plain data.
  */
 export function parseUpdate(
