@@ -105,11 +105,12 @@ export type Owner = string;
 export class OwnerMap {
   readonly #owners = new Map<string, Owner>();
   readonly #capacity: number;
-  readonly #onRemember: ((id: string, owner: Owner) => void) | undefined;
+  /** Sees every entry remembered here (not those learned); set once, by the balancer that shares state. */
+  onRemember: ((id: string, owner: Owner) => void) | undefined;
 
   constructor(capacity: number, onRemember?: (id: string, owner: Owner) => void) {
     this.#capacity = capacity;
-    this.#onRemember = onRemember;
+    this.onRemember = onRemember;
   }
 
   get size(): number {
@@ -138,7 +139,7 @@ export class OwnerMap {
   /** Remembers that `owner` created `id` (and tells `onRemember`). */
   remember(id: string, owner: Owner): void {
     this.learn(id, owner);
-    this.#onRemember?.(id, owner);
+    this.onRemember?.(id, owner);
   }
 
   /** Takes an entry learned elsewhere (another process); does not call `onRemember`. */

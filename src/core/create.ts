@@ -9,7 +9,7 @@ import { LEASE_PORT, leasePort } from "./lease-port.js";
 import { attachLogger } from "./log.js";
 import { resolveOptions } from "./options.js";
 import { createSelector } from "./select.js";
-import { connectShared, namespaceOf, parseUpdate } from "./shared.js";
+import { connectShared, isOwnerId, namespaceOf, parseUpdate } from "./shared.js";
 import { takeSnapshot } from "./snapshot.js";
 
 /** How long another process's probe lease holds when no `attemptTimeoutMs` bounds a probe. */
@@ -51,10 +51,15 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
   const byName = new Map(backends.map((backend) => [backend.info.name, backend]));
   if (logger !== undefined) attachLogger(events, logger);
   if (resolved.shared !== undefined) {
+    const { owners } = resolved.routing;
     const receive = (raw: unknown): void => {
       if (host.closed) return;
       const update = parseUpdate(raw, (name) => byName.has(name), resolved.maxCooldownMs);
       if (update === undefined) return;
+      if (update.type === "owner") {
+        owners?.learn(update.id, update.backend);
+        return;
+      }
       const breaker = byName.get(update.backend)!.breakerFor(update.deployment);
       if (update.type === "cooldown") breaker.coolRemotely(update);
       else breaker.recoverRemotely();
@@ -63,6 +68,10 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
       logger?.error?.("openai-priority-loadbalancer: the shared state failed; requests go on with local state", error);
     // `receive` needs only the backends: an adapter may replay the current cooldowns from inside connect().
     host.shared = connectShared(resolved.shared, namespaceOf(resolved.backends), receive, report);
+    if (owners !== undefined)
+      owners.onRemember = (id, backend) => {
+        if (isOwnerId(id)) host.shared?.publish({ type: "owner", id, backend });
+      };
   }
   const context: BalancerContext = {
     options: resolved,

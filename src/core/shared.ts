@@ -14,7 +14,11 @@ export interface SharedLink {
 /** An update that passed {@link parseUpdate}. */
 export type ValidUpdate =
   | ({ readonly type: "cooldown"; readonly backend: string; readonly deployment: string | null } & RemoteCooldown)
-  | { readonly type: "recovered"; readonly backend: string; readonly deployment: string | null };
+  | { readonly type: "recovered"; readonly backend: string; readonly deployment: string | null }
+  | { readonly type: "owner"; readonly backend: string; readonly id: string };
+
+/** A stateful-API id worth sharing: 1 to 256 characters of `[A-Za-z0-9_.:-]` (every OpenAI and Azure id fits). */
+export const isOwnerId = (id: unknown): id is string => typeof id === "string" && /^[\w.:-]{1,256}$/.test(id);
 
 const REASONS: readonly string[] = [
   "rate-limit",
@@ -60,9 +64,10 @@ export function namespaceOf(backends: readonly { readonly name: string; readonly
 const own = (value: object, key: string): unknown => Object.getOwnPropertyDescriptor(value, key)?.value;
 
 /**
- * What another process says, if it is sound: a known backend, a deployment name or `null`, a known
- * reason, a finite non-negative duration (clamped to `maxCooldownMs`) and an integer failure count
- * (clamped). Anything else is `undefined`: a poisoned store can at worst cool a backend for `maxCooldownMs`.
+ * What another process says, if it is sound: a known backend; for an owner an id (see {@link isOwnerId}),
+ * otherwise a deployment name or `null`, a known reason, a finite non-negative duration (clamped to
+ * `maxCooldownMs`) and an integer failure count (clamped). Anything else is `undefined`: a poisoned store
+ * can at worst cool a backend for `maxCooldownMs`, or send a follow-up to another configured backend.
  * Reads own data properties only, so getters and prototypes play no part; never throws on plain data.
  */
 export function parseUpdate(
@@ -75,6 +80,10 @@ export function parseUpdate(
   const backend = own(raw, "backend");
   const deployment = own(raw, "deployment") ?? null;
   if (typeof backend !== "string" || !isKnown(backend)) return undefined;
+  if (type === "owner") {
+    const id = own(raw, "id");
+    return isOwnerId(id) ? { type, backend, id } : undefined;
+  }
   if (deployment !== null && (typeof deployment !== "string" || !isDeploymentName(deployment))) return undefined;
   if (type === "recovered") return { type, backend, deployment };
   if (type !== "cooldown") return undefined;

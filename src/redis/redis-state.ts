@@ -15,11 +15,18 @@ const MAX_MESSAGE_LENGTH = 16_384;
 const MAX_SCANNED_KEYS = 10_000;
 const RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/**
+ * How long an owner key lives. Responses are kept 30 days, but follow-ups come within a conversation:
+ * a day covers those, and keys written by a configuration long gone expire on their own.
+ */
+const OWNER_TTL_MS = 86_400_000;
+/** A late starter reads at most this many owner keys (the balancer's map keeps the latest `affinity.maxIds`). */
+const MAX_SCANNED_OWNERS = 10_000;
 
 /**
  * State shared through Redis between balancers in many processes and machines. Each cooldown is a key
  * with a TTL (a late starter reads them) and a message on the namespace's channel (the others hear of it
- * at once); the probe lease is a `SET NX PX` key. Accepts, without importing any of them, a connected
+ * at once), and so is each owner of a stateful-API id (its key lives 24 h); the probe lease is a `SET NX PX` key. Accepts, without importing any of them, a connected
  * node-redis client (v5, v6), an ioredis instance or Bun's `RedisClient`; it opens one more connection
  * (`duplicate()`) to subscribe and leaves the user's client open on `close()`.
  *
@@ -135,6 +142,7 @@ class RedisConnection implements SharedStateConnection {
     this.#healthy = true;
     void this.#drain();
     void this.#readCooldowns();
+    void this.#readOwners();
   }
 
   #receive(message: string): void {
@@ -167,6 +175,31 @@ class RedisConnection implements SharedStateConnection {
           const stored = parseStored(value);
           if (stored === undefined) this.#context.report(new Error(`redisState: malformed value in ${key}`));
           else this.#context.receive({ type: "cooldown", ...stored, remainingMs });
+        }
+      } while (cursor !== "0" && !this.#closed);
+    } catch (error) {
+      this.#fault(error, undefined);
+    }
+  }
+
+  /** Reads the owner keys, a SCAN page at a time with one MGET each. */
+  async #readOwners(): Promise<void> {
+    let cursor = "0";
+    let read = 0;
+    const prefix = this.#keys.owner("");
+    try {
+      do {
+        const reply = await this.#command(["SCAN", cursor, "MATCH", this.#keys.ownerPattern, "COUNT", "100"]);
+        const [next, keys] = parseScan(reply);
+        cursor = next;
+        if (this.#closed || keys.length === 0) continue;
+        const values = await this.#command(["MGET", ...keys]);
+        if (!Array.isArray(values)) throw new Error("redisState: unexpected MGET reply");
+        for (let i = 0; i < keys.length; i++) {
+          if (this.#closed || read++ >= MAX_SCANNED_OWNERS) return;
+          const backend = values[i];
+          if (typeof backend === "string")
+            this.#context.receive({ type: "owner", id: keys[i]!.slice(prefix.length), backend });
         }
       } while (cursor !== "0" && !this.#closed);
     } catch (error) {
@@ -212,8 +245,15 @@ class RedisConnection implements SharedStateConnection {
   }
 
   async #write(update: SharedUpdate): Promise<void> {
-    const { backend, deployment } = update;
     const message = JSON.stringify({ v: 1, from: this.#id, update });
+    if (update.type === "owner") {
+      await Promise.all([
+        this.#command(["SET", this.#keys.owner(update.id), update.backend, "PX", String(OWNER_TTL_MS)]),
+        this.#command(["PUBLISH", this.#keys.channel, message]),
+      ]);
+      return;
+    }
+    const { backend, deployment } = update;
     if (update.type === "cooldown") {
       const stored: StoredCooldown = { backend, deployment, reason: update.reason, failures: update.failures };
       const ms = String(Math.min(Math.max(1, Math.ceil(update.remainingMs)), MAX_TIMER_MS));

@@ -1,7 +1,7 @@
 import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.js";
 import { unrefTimer } from "../utils/timers.js";
 import { MAX_TIMER_MS, monotonicNow, randomId } from "./clock.js";
-import { KnownCooldowns, looksLikeUpdate } from "./known.js";
+import { KnownCooldowns, KnownOwners, looksLikeUpdate } from "./known.js";
 import {
   resolveBroadcastOptions,
   type BroadcastChannelStateOptions,
@@ -20,12 +20,14 @@ type Message =
 type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, "v" | "from"> : never) : never;
 
 const CHANNEL_PREFIX = "openai-priority-loadbalancer:";
+/** Owners a balancer keeps to tell a late joiner: the recent ones are those follow-ups name. */
+const MAX_KNOWN_OWNERS = 1000;
 
 /**
  * State shared through a `BroadcastChannel` between the balancers of one origin (tabs, workers) or of one
  * process (Node, Deno and Bun worker threads; in Node it never spans processes: use `redisState` there).
  * Cooldowns are broadcast as they happen; a balancer that joins late says hello and the others answer with
- * their current cooldowns, in remaining milliseconds.
+ * their current cooldowns, in remaining milliseconds, and the latest 1000 owners of stateful-API ids.
  *
  * The probe lease is best effort, by messages: a claimer announces its claim and waits `claimWindowMs`;
  * a holder of the lease objects, and of claims that cross, the one with the smaller nonce wins. Web Locks
@@ -48,6 +50,7 @@ class BroadcastConnection implements SharedStateConnection {
   readonly #channel: BroadcastChannel;
   readonly #id = randomId();
   readonly #known = new KnownCooldowns();
+  readonly #owners = new KnownOwners(MAX_KNOWN_OWNERS);
   /** Leases this process holds: target → deadline on the monotonic clock. */
   readonly #leases = new Map<string, number>();
   /** Claims waiting for objections: target → nonce and whether it lost. */
@@ -71,7 +74,7 @@ class BroadcastConnection implements SharedStateConnection {
 
   publish(update: SharedUpdate): void {
     if (this.#closed) return;
-    this.#known.record(update);
+    this.#record(update);
     if (update.type === "recovered") this.#leases.delete(targetId(update.backend, update.deployment));
     this.#post({ kind: "update", update });
   }
@@ -108,19 +111,19 @@ class BroadcastConnection implements SharedStateConnection {
     switch (message.kind) {
       case "update":
         if (looksLikeUpdate(message.update)) {
-          this.#known.record(message.update);
+          this.#record(message.update);
           if (message.update.type === "recovered")
             this.#leases.delete(targetId(message.update.backend, message.update.deployment));
         }
         this.#context.receive(message.update);
         return;
       case "hello":
-        this.#post({ kind: "state", to: message.from, updates: this.#known.current() });
+        this.#post({ kind: "state", to: message.from, updates: [...this.#known.current(), ...this.#owners.current()] });
         return;
       case "state":
         if (message.to !== this.#id || !Array.isArray(message.updates)) return;
         for (const update of message.updates) {
-          if (looksLikeUpdate(update)) this.#known.record(update);
+          if (looksLikeUpdate(update)) this.#record(update);
           this.#context.receive(update);
         }
         return;
@@ -137,6 +140,11 @@ class BroadcastConnection implements SharedStateConnection {
         return;
       }
     }
+  }
+
+  #record(update: SharedUpdate): void {
+    this.#known.record(update);
+    this.#owners.record(update);
   }
 
   #holds(target: string): boolean {

@@ -13,6 +13,7 @@ export class KnownCooldowns {
 
   /** Records an update: a cooldown by the later deadline, a recovery by forgetting the target. */
   record(update: SharedUpdate): void {
+    if (update.type === "owner") return;
     const id = targetId(update.backend, update.deployment);
     if (update.type === "recovered") {
       this.#entries.delete(id);
@@ -35,11 +36,35 @@ export class KnownCooldowns {
   }
 }
 
-/** A cooldown or recovery as far as its shape goes; the balancer validates the values. */
+/** A cooldown, recovery or owner as far as its shape goes; the balancer validates the values. */
 export function looksLikeUpdate(value: unknown): value is SharedUpdate {
   if (value === null || typeof value !== "object") return false;
-  const { type, backend, deployment, remainingMs } = value as Record<string, unknown>;
+  const { type, backend, deployment, remainingMs, id } = value as Record<string, unknown>;
+  if (type === "owner") return typeof backend === "string" && typeof id === "string";
   if (typeof backend !== "string" || (deployment !== null && typeof deployment !== "string")) return false;
   if (type === "recovered") return true;
   return type === "cooldown" && typeof remainingMs === "number" && Number.isFinite(remainingMs);
+}
+
+/** The latest owners this process knows of (its own and those it heard), at most `limit`, oldest out. */
+export class KnownOwners {
+  readonly #owners = new Map<string, string>();
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Records an owner update (other kinds are ignored). */
+  record(update: SharedUpdate): void {
+    if (update.type !== "owner") return;
+    this.#owners.delete(update.id);
+    this.#owners.set(update.id, update.backend);
+    if (this.#owners.size > this.#limit) this.#owners.delete(this.#owners.keys().next().value!);
+  }
+
+  /** The owners known, oldest first (a late joiner's map then ends with the most recent). */
+  current(): SharedUpdate[] {
+    return Array.from(this.#owners, ([id, backend]) => ({ type: "owner", id, backend }) as const);
+  }
 }

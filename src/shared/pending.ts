@@ -2,9 +2,13 @@ import type { SharedUpdate } from "../types/shared.js";
 import { monotonicNow } from "./clock.js";
 import { targetId } from "./target.js";
 
+/** The queue key: one per target, or per id for owners (`#` never starts a `targetId`: it is escaped there). */
+const keyOf = (update: SharedUpdate): string =>
+  update.type === "owner" ? `#${update.id}` : targetId(update.backend, update.deployment);
+
 interface Entry {
   readonly update: SharedUpdate;
-  /** When a cooldown ends on the monotonic clock; `undefined` for `recovered`. */
+  /** When a cooldown ends on the monotonic clock; `undefined` for `recovered` and `owner`. */
   readonly deadline: number | undefined;
 }
 
@@ -28,7 +32,7 @@ export class PendingUpdates {
 
   /** Queues `update`, replacing an older one for the same target; returns how many were dropped. */
   add(update: SharedUpdate): number {
-    const id = targetId(update.backend, update.deployment);
+    const id = keyOf(update);
     this.#entries.delete(id);
     const deadline = update.type === "cooldown" ? monotonicNow() + update.remainingMs : undefined;
     this.#entries.set(id, { update, deadline });
@@ -54,7 +58,7 @@ export class PendingUpdates {
 
   /** Puts back an update whose write failed, unless a newer one for the same target arrived meanwhile. */
   restore(update: SharedUpdate): void {
-    const id = targetId(update.backend, update.deployment);
+    const id = keyOf(update);
     if (!this.#entries.has(id)) this.add(update);
   }
 }

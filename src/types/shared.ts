@@ -22,6 +22,13 @@ export type SharedUpdate =
       readonly type: "recovered";
       readonly backend: string;
       readonly deployment: string | null;
+    }
+  | {
+      /** The backend owns a stateful-API id (a response, file, batch…): follow-ups naming it go there. */
+      readonly type: "owner";
+      /** The id, 1 to 256 characters of `[A-Za-z0-9_.:-]`. */
+      readonly id: string;
+      readonly backend: string;
     };
 
 /** What the balancer hands a {@link SharedState} when it connects. */
@@ -33,7 +40,7 @@ export interface SharedStateContext {
   readonly namespace: string;
   /**
    * Delivers an update from another process. The balancer validates it (known backend, known reason,
-   * finite duration clamped to `maxCooldownMs`) and ignores what does not pass. Never throws.
+   * finite duration clamped to `maxCooldownMs`, an owner's id) and ignores what does not pass. Never throws.
    */
   receive(update: unknown): void;
   /** Reports a fault of the store (unreachable, slow, malformed data); requests go on regardless. */
@@ -55,7 +62,7 @@ export interface SharedStateConnection {
 
 /**
  * State shared between balancers in several processes, instances or tabs: cooldowns reported by
- * servers, escalation counts and a probe lease. Made by `redisState()` (`openai-priority-loadbalancer/redis`)
+ * servers, escalation counts, a probe lease and the owners of stateful-API ids. Made by `redisState()` (`openai-priority-loadbalancer/redis`)
  * and `broadcastChannelState()` (`openai-priority-loadbalancer/shared`), or your own.
  */
 export interface SharedState {

@@ -43,6 +43,12 @@ export class MemoryBus {
     return {
       publish: (update) => {
         this.published.push(update);
+        if (update.type === "owner") {
+          for (const other of this.#connections) {
+            if (other !== context && other.namespace === context.namespace) other.receive(update);
+          }
+          return;
+        }
         const key = `${context.namespace}:${update.backend}:${update.deployment}`;
         if (update.type === "cooldown")
           this.#cooldowns.set(key, { update, expiresAt: this.#now() + update.remainingMs });
