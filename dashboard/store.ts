@@ -3,6 +3,7 @@ import type { LoadBalancerEvent, Snapshot } from "../src/index.js";
 import { EventLog, type LogEntry } from "./log.js";
 import { scheduleFrame, type CancelFrame } from "./schedule.js";
 import { TotalsCounter, type Totals } from "./totals.js";
+import type { ConnectionState, RemoteBalancer } from "./remote.js";
 import type { DashboardBalancer } from "./types.js";
 
 /** Everything one render shows. */
@@ -13,7 +14,12 @@ export interface DashboardState {
   readonly log: readonly LogEntry[];
   /** Events logged since the log was paused. */
   readonly unseen: number;
+  /** The stream's state for a {@link RemoteBalancer}; `null` for a balancer in this page. */
+  readonly connection: ConnectionState | null;
 }
+
+const isRemote = (lb: DashboardBalancer): lb is RemoteBalancer =>
+  typeof (lb as Partial<RemoteBalancer>).watch === "function";
 
 /** Countdowns are re-read this often while a backend is cooling. */
 const TICK_MS = 1000;
@@ -59,8 +65,14 @@ export class DashboardStore {
 
   constructor(lb: DashboardBalancer) {
     this.#lb = lb;
+    const off = lb.on("*", (event) => this.#onEvent(event));
+    // A remote balancer's snapshot and connection change without an event.
+    const unwatch = isRemote(lb) ? lb.watch(() => this.#scheduleFlush()) : undefined;
+    this.#unsubscribe = () => {
+      off();
+      unwatch?.();
+    };
     this.#state = signal(this.#read());
-    this.#unsubscribe = lb.on("*", (event) => this.#onEvent(event));
     this.#updateTick();
   }
 
@@ -95,6 +107,10 @@ export class DashboardStore {
   #onEvent(event: LoadBalancerEvent): void {
     this.#totals.add(event);
     this.#log.add(event);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (this.#cancelFrame === null && this.#unsubscribe !== null) {
       this.#cancelFrame = scheduleFrame(() => {
         this.#cancelFrame = null;
@@ -111,6 +127,7 @@ export class DashboardStore {
       totals: this.#totals.read(),
       log: frozen === null ? this.#log.recent() : frozen.log,
       unseen: frozen === null ? 0 : this.#log.total - frozen.total,
+      connection: isRemote(this.#lb) ? this.#lb.connection : null,
     };
   }
 

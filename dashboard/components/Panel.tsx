@@ -7,10 +7,16 @@ import { ShareLegend } from "./ShareBar.js";
 import { Tiers } from "./Tiers.js";
 import { TotalsView } from "./TotalsView.js";
 
+const CONNECTION_LABELS = {
+  connecting: "connecting…",
+  disconnected: "disconnected, reconnecting…",
+  unauthorized: "unauthorized: check the token",
+} as const;
+
 /** The whole widget: a header with a collapse toggle, then tiers, totals and the event log. */
 export function Panel({ store }: { store: DashboardStore }): JSX.Element {
   const collapsed = useSignal(false);
-  const { snapshot, totals, log, unseen } = store.state.value;
+  const { snapshot, totals, log, unseen, connection } = store.state.value;
   const paused = store.paused.value;
   const away = snapshot.backends.filter((backend) => backend.state !== "available").length;
   return (
@@ -20,6 +26,11 @@ export function Panel({ store }: { store: DashboardStore }): JSX.Element {
         <span class="summary" aria-live="polite">
           {plural(snapshot.backends.length, "backend")} · {away === 0 ? "all available" : `${away} out of rotation`}
         </span>
+        {connection !== null && connection !== "connected" && (
+          <span class={`connection ${connection}`} role="status">
+            {CONNECTION_LABELS[connection]}
+          </span>
+        )}
         <button
           type="button"
           class="collapse"
