@@ -45,12 +45,12 @@ export function BackendRow(props: {
       )}
       <ShareBar backend={backend} scale={scale} />
       <div class="detail counts">
-        <span data-count="requests">{backend.requests} sent</span> ({share}%) ·{" "}
+        <span data-count="requests">{backend.requests} sent</span> <span class="share">({share}% of all sent)</span> ·{" "}
         <span data-count="successes">{backend.successes} ok</span> ·{" "}
         <span data-count="throttles">{backend.throttles} × 429</span> ·{" "}
         <span data-count="errors">{backend.errors} err</span> ·{" "}
         <span data-count="inFlight">{backend.inFlight} in flight</span>
-        {backend.lastStatus !== null && ` · last ${backend.lastStatus}`}
+        {backend.lastStatus !== null && ` · last status ${backend.lastStatus}`}
       </div>
     </li>
   );

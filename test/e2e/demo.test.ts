@@ -41,7 +41,9 @@ it("shows the PTU cooling with a countdown and priority 2 serving the overflow a
   const ptu = backend("ptu-swedencentral");
   await expect.poll(() => ptu.getAttribute("data-state")).toBe("cooling");
   // A 429 (rate limit), or with a core that reads x-ratelimit-remaining-requests, the last request of the window (quota).
-  expect(await ptu.locator(".reason").textContent()).toMatch(/^(rate limit|quota used up) · back at /);
+  expect(await ptu.locator(".reason").textContent()).toMatch(
+    /^rate limit( \(no requests left in the window\))? · back at /,
+  );
   const first = Number.parseInt((await ptu.locator(".countdown").textContent()) ?? "", 10);
   expect(first).toBeGreaterThan(0);
   expect(first).toBeLessThanOrEqual(15);
