@@ -69,6 +69,7 @@ button:focus-visible { outline: 2px solid var(--focus); outline-offset: 1px; }
 .summary { color: var(--muted); }
 .connection { font-weight: 600; color: #b45309; }
 .repeats { font-weight: 600; }
+.share { color: var(--muted); white-space: nowrap; }
 .connection.unauthorized { color: #b91c1c; }
 .body { padding: 0 10px 10px; }
 ul, ol { list-style: none; margin: 0; padding: 0; }

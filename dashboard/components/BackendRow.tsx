@@ -24,6 +24,7 @@ export function BackendRow(props: {
         <span class="name" title={backend.url}>
           {backend.name}
         </span>
+        <span class="share">{share}% of requests</span>
         <span class={`state ${stateClass}`}>
           {state}
           {counting && (
@@ -45,7 +46,7 @@ export function BackendRow(props: {
       )}
       <ShareBar backend={backend} scale={scale} />
       <div class="detail counts">
-        <span data-count="requests">{backend.requests} sent</span> <span class="share">({share}% of all sent)</span> ·{" "}
+        <span data-count="requests">{backend.requests} sent</span> ·{" "}
         <span data-count="successes">{backend.successes} ok</span> ·{" "}
         <span data-count="throttles">{backend.throttles} × 429</span> ·{" "}
         <span data-count="errors">{backend.errors} err</span> ·{" "}

@@ -13,9 +13,10 @@ const CONNECTION_LABELS = {
   unauthorized: "unauthorized: check the token",
 } as const;
 
-/** The whole widget: a header with a collapse toggle, then tiers, totals and the event log. */
-export function Panel({ store }: { store: DashboardStore }): JSX.Element {
-  const collapsed = useSignal(false);
+/** The whole widget: a header with a collapse toggle (initially `collapsed`), then tiers, totals and the event log. */
+export function Panel(props: { store: DashboardStore; collapsed?: boolean }): JSX.Element {
+  const { store } = props;
+  const collapsed = useSignal(props.collapsed ?? false);
   const { snapshot, totals, log, unseen, connection } = store.state.value;
   const paused = store.paused.value;
   const away = snapshot.backends.filter((backend) => backend.state !== "available").length;

@@ -146,7 +146,7 @@ describe("counts, bars and totals", () => {
     });
     expect(counts("paygo-a")).toMatchObject({ requests: "1 sent", errors: "1 err" });
     expect(counts("paygo-b")).toMatchObject({ requests: "3 sent", successes: "3 ok" });
-    expect(mounted.text('[data-backend="paygo-b"] .counts')).toContain("(60% of all sent)");
+    expect(mounted.text('[data-backend="paygo-b"] .share')).toBe("60% of requests");
 
     // The busiest backend fills the bar; the others are scaled to it.
     const widths = (name: string): string[] =>

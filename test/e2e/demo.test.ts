@@ -18,7 +18,8 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 2 });
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(demo.url);
+  // `?idle`: no steady load on load, so the counts below are the test's requests alone.
+  await page.goto(`${demo.url}?idle`);
   await page.waitForSelector("html[data-ready=true]", { timeout: 30_000 }).catch((error: unknown) => {
     throw new Error(`the demo did not start: ${errors.join("; ") || String(error)}`);
   });
