@@ -24,29 +24,11 @@ const isRemote = (lb: DashboardBalancer): lb is RemoteBalancer =>
 /** Countdowns are re-read this often while a backend is cooling. */
 const TICK_MS = 1000;
 
+// `deployments` may be missing from the snapshot of an older balancer (a remote one).
 const isCounting = (snapshot: Snapshot): boolean =>
-  snapshot.backends.some((backend) => backend.until !== null && backend.until > snapshot.at);
-
-/**
- * Until rows list deployments of their own: a backend in rotation with a deployment out of rotation
- * shows that deployment's state, deadline and reason (rate-limit state is kept per deployment).
- */
-function withDeploymentStates(snapshot: Snapshot): Snapshot {
-  const out = (backend: Snapshot["backends"][number]) =>
-    backend.state === "available"
-      ? backend.deployments?.find((deployment) => deployment.state !== "available")
-      : undefined;
-  if (!snapshot.backends.some(out)) return snapshot;
-  return {
-    ...snapshot,
-    backends: snapshot.backends.map((backend) => {
-      const deployment = out(backend);
-      return deployment === undefined
-        ? backend
-        : { ...backend, state: deployment.state, until: deployment.until, reason: deployment.reason };
-    }),
-  };
-}
+  snapshot.backends.some((backend) =>
+    [backend, ...(backend.deployments ?? [])].some((item) => item.until !== null && item.until > snapshot.at),
+  );
 
 /**
  * The dashboard's model. Events are folded into counters as they come (cheap), and the state
@@ -123,7 +105,7 @@ export class DashboardStore {
     const frozen = this.#frozen;
     return {
       // May close an ended cooldown, which emits `recovery` and schedules the next frame.
-      snapshot: withDeploymentStates(this.#lb.snapshot()),
+      snapshot: this.#lb.snapshot(),
       totals: this.#totals.read(),
       log: frozen === null ? this.#log.recent() : frozen.log,
       unseen: frozen === null ? 0 : this.#log.total - frozen.total,

@@ -19,7 +19,11 @@ export function Panel(props: { store: DashboardStore; collapsed?: boolean }): JS
   const collapsed = useSignal(props.collapsed ?? false);
   const { snapshot, totals, log, unseen, connection } = store.state.value;
   const paused = store.paused.value;
-  const away = snapshot.backends.filter((backend) => backend.state !== "available").length;
+  const away = snapshot.backends.filter(
+    (backend) =>
+      backend.state !== "available" ||
+      (backend.deployments ?? []).some((deployment) => deployment.state !== "available"),
+  ).length;
   return (
     <section class={`panel${collapsed.value ? " collapsed" : ""}`} aria-label="Load balancer dashboard">
       <header class="header">
