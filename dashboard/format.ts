@@ -3,8 +3,12 @@ const REASONS: Readonly<Record<string, string>> = {
   "server-error": "server error",
   "network-error": "network error",
   timeout: "timeout",
-  quota: "quota used up",
+  // The 429 that ended a window: a rate limit to a newcomer, whatever header told the balancer.
+  quota: "rate limit (no requests left in the window)",
   credentials: "credentials failed",
+  redirect: "redirected",
+  stream: "stream failed",
+  rule: "matched a cooldown rule",
 };
 
 /** A throttle reason for people; reasons this version does not know are shown as they come. */
@@ -28,7 +32,9 @@ export function timeLabel(at: number): string {
   return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, "0")}`;
 }
 
-/** `1 request`, `2 requests`. */
+const pluralRules = new Intl.PluralRules("en");
+
+/** `1 request`, `2 requests` (English words, so English plural rules). */
 export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
+  return `${count} ${pluralRules.select(count) === "one" ? one : many}`;
 }

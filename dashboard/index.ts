@@ -9,3 +9,5 @@
  */
 export { mountDashboard } from "./mount.js";
 export type { DashboardBalancer } from "./types.js";
+export { remoteBalancer } from "./remote.js";
+export type { ConnectionState, RemoteBalancer, RemoteBalancerOptions } from "./remote.js";

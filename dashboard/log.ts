@@ -7,8 +7,17 @@ export interface LogEntry {
   readonly id: number;
   readonly at: number;
   readonly type: string;
+  /** The line; without its request id when it stands for several events. */
   readonly text: string;
+  /** How many events in a row this line stands for: repeats are grouped ("× 20"). */
+  readonly count: number;
 }
+
+/** Each of these traces one request, so its lines stay apart; repeats of the others are grouped. */
+const UNGROUPED = new Set(["attempt", "response"]);
+
+/** Lines that differ only in their request id are repeats. */
+const withoutRequestId = (text: string): string => text.replace(/^#\d+ /, "");
 
 /** How many entries the log shows. */
 export const LOG_SIZE = 100;
@@ -18,6 +27,22 @@ export function describe(event: LoadBalancerEvent): string {
   switch (event.type) {
     case "attempt":
       return `#${event.requestId} try ${event.attempt} → ${event.backend.name}`;
+    case "outcome": {
+      const how =
+        event.result === "response"
+          ? `answered ${event.status}`
+          : event.result === "aborted"
+            ? "aborted"
+            : `failed: ${reasonLabel(event.reason)}`;
+      return `#${event.requestId} ${event.backend.name} ${how} in ${Math.round(event.durationMs)} ms`;
+    }
+    case "stream": {
+      const cause =
+        event.cause === undefined
+          ? ""
+          : ` (${event.cause.replace(/-/g, " ")}${event.code === undefined ? "" : `: ${event.code}`})`;
+      return `#${event.requestId} stream from ${event.backend.name}: ${event.kind.replace(/-/g, " ")}${cause} after ${Math.round(event.afterMs)} ms`;
+    }
     case "response":
       return `#${event.requestId} ${event.status} from ${event.backend.name} in ${Math.round(event.latencyMs)} ms`;
     case "cooldown": {
@@ -45,16 +70,35 @@ export function describe(event: LoadBalancerEvent): string {
 export class EventLog {
   #entries: LogEntry[] = [];
   #nextId = 1;
+  #total = 0;
 
   add(event: LoadBalancerEvent): void {
-    this.#entries.push({ id: this.#nextId++, at: event.at, type: event.type, text: describe(event) });
+    this.#total++;
+    const text = describe(event);
+    const last = this.#entries.at(-1);
+    const repeat =
+      last !== undefined &&
+      !UNGROUPED.has(event.type) &&
+      last.type === event.type &&
+      withoutRequestId(last.text) === withoutRequestId(text);
+    if (repeat) {
+      // A new object: a paused view keeps the entry as it was.
+      this.#entries[this.#entries.length - 1] = {
+        ...last,
+        at: event.at,
+        text: withoutRequestId(text),
+        count: last.count + 1,
+      };
+      return;
+    }
+    this.#entries.push({ id: this.#nextId++, at: event.at, type: event.type, text, count: 1 });
     // Trim in batches rather than shifting on every event.
     if (this.#entries.length >= LOG_SIZE * 2) this.#entries = this.#entries.slice(-LOG_SIZE);
   }
 
-  /** Entries added so far, for "n new while paused". */
+  /** Events added so far (repeats included), for "n new while paused". */
   get total(): number {
-    return this.#nextId - 1;
+    return this.#total;
   }
 
   /** Newest first, at most {@link LOG_SIZE}. */

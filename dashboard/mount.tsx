@@ -26,7 +26,9 @@ export function mountDashboard(lb: DashboardBalancer, element?: Element): () => 
   (element ?? document.body).append(host);
 
   const store = new DashboardStore(lb);
-  render(<Panel store={store} />, container);
+  // Floating over a narrow page it would cover the content: it starts collapsed there (its header stays).
+  const narrow = element === undefined && globalThis.matchMedia?.("(max-width: 1000px)").matches === true;
+  render(<Panel store={store} collapsed={narrow} />, container);
 
   let mounted = true;
   return () => {

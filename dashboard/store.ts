@@ -3,6 +3,7 @@ import type { LoadBalancerEvent, Snapshot } from "../src/index.js";
 import { EventLog, type LogEntry } from "./log.js";
 import { scheduleFrame, type CancelFrame } from "./schedule.js";
 import { TotalsCounter, type Totals } from "./totals.js";
+import type { ConnectionState, RemoteBalancer } from "./remote.js";
 import type { DashboardBalancer } from "./types.js";
 
 /** Everything one render shows. */
@@ -13,34 +14,21 @@ export interface DashboardState {
   readonly log: readonly LogEntry[];
   /** Events logged since the log was paused. */
   readonly unseen: number;
+  /** The stream's state for a {@link RemoteBalancer}; `null` for a balancer in this page. */
+  readonly connection: ConnectionState | null;
 }
+
+const isRemote = (lb: DashboardBalancer): lb is RemoteBalancer =>
+  typeof (lb as Partial<RemoteBalancer>).watch === "function";
 
 /** Countdowns are re-read this often while a backend is cooling. */
 const TICK_MS = 1000;
 
+// `deployments` may be missing from the snapshot of an older balancer (a remote one).
 const isCounting = (snapshot: Snapshot): boolean =>
-  snapshot.backends.some((backend) => backend.until !== null && backend.until > snapshot.at);
-
-/**
- * Until rows list deployments of their own: a backend in rotation with a deployment out of rotation
- * shows that deployment's state, deadline and reason (rate-limit state is kept per deployment).
- */
-function withDeploymentStates(snapshot: Snapshot): Snapshot {
-  const out = (backend: Snapshot["backends"][number]) =>
-    backend.state === "available"
-      ? backend.deployments?.find((deployment) => deployment.state !== "available")
-      : undefined;
-  if (!snapshot.backends.some(out)) return snapshot;
-  return {
-    ...snapshot,
-    backends: snapshot.backends.map((backend) => {
-      const deployment = out(backend);
-      return deployment === undefined
-        ? backend
-        : { ...backend, state: deployment.state, until: deployment.until, reason: deployment.reason };
-    }),
-  };
-}
+  snapshot.backends.some((backend) =>
+    [backend, ...(backend.deployments ?? [])].some((item) => item.until !== null && item.until > snapshot.at),
+  );
 
 /**
  * The dashboard's model. Events are folded into counters as they come (cheap), and the state
@@ -59,8 +47,14 @@ export class DashboardStore {
 
   constructor(lb: DashboardBalancer) {
     this.#lb = lb;
+    const off = lb.on("*", (event) => this.#onEvent(event));
+    // A remote balancer's snapshot and connection change without an event.
+    const unwatch = isRemote(lb) ? lb.watch(() => this.#scheduleFlush()) : undefined;
+    this.#unsubscribe = () => {
+      off();
+      unwatch?.();
+    };
     this.#state = signal(this.#read());
-    this.#unsubscribe = lb.on("*", (event) => this.#onEvent(event));
     this.#updateTick();
   }
 
@@ -95,6 +89,10 @@ export class DashboardStore {
   #onEvent(event: LoadBalancerEvent): void {
     this.#totals.add(event);
     this.#log.add(event);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
     if (this.#cancelFrame === null && this.#unsubscribe !== null) {
       this.#cancelFrame = scheduleFrame(() => {
         this.#cancelFrame = null;
@@ -107,10 +105,11 @@ export class DashboardStore {
     const frozen = this.#frozen;
     return {
       // May close an ended cooldown, which emits `recovery` and schedules the next frame.
-      snapshot: withDeploymentStates(this.#lb.snapshot()),
+      snapshot: this.#lb.snapshot(),
       totals: this.#totals.read(),
       log: frozen === null ? this.#log.recent() : frozen.log,
       unseen: frozen === null ? 0 : this.#log.total - frozen.total,
+      connection: isRemote(this.#lb) ? this.#lb.connection : null,
     };
   }
 

@@ -67,6 +67,12 @@ button {
 button:hover { background: var(--bg-soft); }
 button:focus-visible { outline: 2px solid var(--focus); outline-offset: 1px; }
 .summary { color: var(--muted); }
+.connection { font-weight: 600; color: #b45309; }
+.repeats { font-weight: 600; }
+.deployments { list-style: none; margin: 2px 0 4px 12px; padding: 0 0 0 8px; border-left: 2px solid var(--line); }
+.deployment .name { font-weight: 400; }
+.share { color: var(--muted); white-space: nowrap; }
+.connection.unauthorized { color: #b91c1c; }
 .body { padding: 0 10px 10px; }
 ul, ol { list-style: none; margin: 0; padding: 0; }
 .tier { margin-bottom: 6px; }

@@ -1,9 +1,47 @@
 import type { JSX } from "preact";
-import type { BackendSnapshot } from "../../src/index.js";
+import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.js";
 import { countdownLabel, reasonLabel, timeLabel } from "../format.js";
 import { ShareBar } from "./ShareBar.js";
 
 const STYLED_STATES = new Set(["available", "cooling", "ejected", "probing"]);
+
+/** A state badge, with a countdown while `until` is ahead. */
+function StateBadge({ state, until, now }: { state: string; until: number | null; now: number }): JSX.Element {
+  const counting = until !== null && until > now;
+  return (
+    <span class={`state ${STYLED_STATES.has(state) ? state : "other"}`}>
+      {state}
+      {counting && (
+        <>
+          {" · "}
+          <span class="countdown" role="timer" aria-label={`back in ${countdownLabel(until, now)}`}>
+            {countdownLabel(until, now)}
+          </span>
+        </>
+      )}
+    </span>
+  );
+}
+
+/** One deployment with rotation state of its own, under its backend (a 429 is kept per deployment). */
+function DeploymentRow({ deployment, now }: { deployment: DeploymentSnapshot; now: number }): JSX.Element {
+  const state: string = deployment.state;
+  const counting = deployment.until !== null && deployment.until > now;
+  return (
+    <li class="deployment" data-deployment={deployment.name} data-state={state}>
+      <div class="row">
+        <span class="name">{deployment.name}</span>
+        <StateBadge state={state} until={deployment.until} now={now} />
+      </div>
+      {deployment.reason !== null && (
+        <div class="detail reason">
+          {reasonLabel(deployment.reason)}
+          {counting && ` · back at ${timeLabel(deployment.until!).slice(0, 8)}`}
+        </div>
+      )}
+    </li>
+  );
+}
 
 /** One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar. */
 export function BackendRow(props: {
@@ -15,7 +53,6 @@ export function BackendRow(props: {
   const { backend, now, total, scale } = props;
   // `state` is a string on purpose: states added by later versions render as their name.
   const state: string = backend.state;
-  const stateClass = STYLED_STATES.has(state) ? state : "other";
   const counting = backend.until !== null && backend.until > now;
   const share = total === 0 ? 0 : Math.round((backend.requests / total) * 100);
   return (
@@ -24,17 +61,8 @@ export function BackendRow(props: {
         <span class="name" title={backend.url}>
           {backend.name}
         </span>
-        <span class={`state ${stateClass}`}>
-          {state}
-          {counting && (
-            <>
-              {" · "}
-              <span class="countdown" role="timer" aria-label={`back in ${countdownLabel(backend.until!, now)}`}>
-                {countdownLabel(backend.until!, now)}
-              </span>
-            </>
-          )}
-        </span>
+        <span class="share">{share}% of requests</span>
+        <StateBadge state={state} until={backend.until} now={now} />
       </div>
       {backend.reason !== null && (
         <div class="detail reason">
@@ -43,14 +71,21 @@ export function BackendRow(props: {
           {backend.consecutiveFailures > 1 && ` · ${backend.consecutiveFailures} failures in a row`}
         </div>
       )}
+      {(backend.deployments ?? []).length > 0 && (
+        <ul class="deployments" aria-label={`Deployments of ${backend.name}`}>
+          {backend.deployments.map((deployment) => (
+            <DeploymentRow key={deployment.name} deployment={deployment} now={now} />
+          ))}
+        </ul>
+      )}
       <ShareBar backend={backend} scale={scale} />
       <div class="detail counts">
-        <span data-count="requests">{backend.requests} sent</span> ({share}%) ·{" "}
+        <span data-count="requests">{backend.requests} sent</span> ·{" "}
         <span data-count="successes">{backend.successes} ok</span> ·{" "}
         <span data-count="throttles">{backend.throttles} × 429</span> ·{" "}
         <span data-count="errors">{backend.errors} err</span> ·{" "}
         <span data-count="inFlight">{backend.inFlight} in flight</span>
-        {backend.lastStatus !== null && ` · last ${backend.lastStatus}`}
+        {backend.lastStatus !== null && ` · last status ${backend.lastStatus}`}
       </div>
     </li>
   );

@@ -26,6 +26,7 @@ export function EventLog(props: {
             <time dateTime={new Date(entry.at).toISOString()}>{timeLabel(entry.at)}</time>
             <span class={`type ${entry.type}`}>{entry.type}</span>
             <span class="text">{entry.text}</span>
+            {entry.count > 1 && <span class="repeats">{` × ${entry.count}`}</span>}
           </li>
         ))}
       </ol>

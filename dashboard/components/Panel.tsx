@@ -7,12 +7,23 @@ import { ShareLegend } from "./ShareBar.js";
 import { Tiers } from "./Tiers.js";
 import { TotalsView } from "./TotalsView.js";
 
-/** The whole widget: a header with a collapse toggle, then tiers, totals and the event log. */
-export function Panel({ store }: { store: DashboardStore }): JSX.Element {
-  const collapsed = useSignal(false);
-  const { snapshot, totals, log, unseen } = store.state.value;
+const CONNECTION_LABELS = {
+  connecting: "connecting…",
+  disconnected: "disconnected, reconnecting…",
+  unauthorized: "unauthorized: check the token",
+} as const;
+
+/** The whole widget: a header with a collapse toggle (initially `collapsed`), then tiers, totals and the event log. */
+export function Panel(props: { store: DashboardStore; collapsed?: boolean }): JSX.Element {
+  const { store } = props;
+  const collapsed = useSignal(props.collapsed ?? false);
+  const { snapshot, totals, log, unseen, connection } = store.state.value;
   const paused = store.paused.value;
-  const away = snapshot.backends.filter((backend) => backend.state !== "available").length;
+  const away = snapshot.backends.filter(
+    (backend) =>
+      backend.state !== "available" ||
+      (backend.deployments ?? []).some((deployment) => deployment.state !== "available"),
+  ).length;
   return (
     <section class={`panel${collapsed.value ? " collapsed" : ""}`} aria-label="Load balancer dashboard">
       <header class="header">
@@ -20,6 +31,11 @@ export function Panel({ store }: { store: DashboardStore }): JSX.Element {
         <span class="summary" aria-live="polite">
           {plural(snapshot.backends.length, "backend")} · {away === 0 ? "all available" : `${away} out of rotation`}
         </span>
+        {connection !== null && connection !== "connected" && (
+          <span class={`connection ${connection}`} role="status">
+            {CONNECTION_LABELS[connection]}
+          </span>
+        )}
         <button
           type="button"
           class="collapse"

@@ -8,8 +8,9 @@ import { results, sendBurst, sendOne, sendStreamed, startSteadyLoad } from "./cl
 
 /** The demo page: requests to send, what came back, and the simulated backends' knobs. */
 export function App({ client }: { client: AzureOpenAI }): JSX.Element {
-  const rate = useSignal(4);
-  const steady = useSignal(false);
+  const rate = useSignal(2);
+  // Traffic from the start, so the dashboard is not all zeros; `?idle` starts quiet (the e2e test counts exact requests).
+  const steady = useSignal(!new URLSearchParams(location.search).has("idle"));
   useEffect(() => (steady.value ? startSteadyLoad(client, () => rate.value) : undefined), [steady.value]);
   return (
     <main>

@@ -111,7 +111,9 @@ describe("tiers and states", () => {
     ]);
     mounted = mount(lb);
     expect(mounted.text('[data-backend="a"] .state')).toBe("ejected · 5 s");
-    expect(mounted.text('[data-backend="a"] .reason')).toMatch(/^quota used up · back at /);
+    expect(mounted.text('[data-backend="a"] .reason')).toMatch(
+      /^rate limit \(no requests left in the window\) · back at /,
+    );
     expect(mounted.text('[data-backend="b"] .state')).toBe("probing");
     expect(mounted.text('[data-backend="c"] .state')).toBe("draining · 2 s");
     expect(mounted.text('[data-backend="c"] .reason')).toMatch(/^maintenance · back at /);
@@ -144,7 +146,7 @@ describe("counts, bars and totals", () => {
     });
     expect(counts("paygo-a")).toMatchObject({ requests: "1 sent", errors: "1 err" });
     expect(counts("paygo-b")).toMatchObject({ requests: "3 sent", successes: "3 ok" });
-    expect(mounted.text('[data-backend="paygo-b"] .counts')).toContain("(60%)");
+    expect(mounted.text('[data-backend="paygo-b"] .share')).toBe("60% of requests");
 
     // The busiest backend fills the bar; the others are scaled to it.
     const widths = (name: string): string[] =>
