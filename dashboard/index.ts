@@ -7,7 +7,7 @@
  *
  * @module
  */
-export { mountDashboard } from "./mount.js";
-export type { DashboardBalancer } from "./types.js";
-export { remoteBalancer } from "./remote.js";
-export type { ConnectionState, RemoteBalancer, RemoteBalancerOptions } from "./remote.js";
+export { mountDashboard } from "./mount.tsx";
+export type { DashboardBalancer } from "./types.ts";
+export { remoteBalancer } from "./remote.ts";
+export type { ConnectionState, RemoteBalancer, RemoteBalancerOptions } from "./remote.ts";

@@ -1,5 +1,5 @@
-import type { LoadBalancerEvent } from "../src/index.js";
-import { countdownLabel, reasonLabel } from "./format.js";
+import type { LoadBalancerEvent } from "../src/index.ts";
+import { countdownLabel, reasonLabel } from "./format.ts";
 
 /** One line of the recent-events log. */
 export interface LogEntry {

@@ -1,8 +1,8 @@
 import { render } from "preact";
-import { Panel } from "./components/Panel.js";
-import { DashboardStore } from "./store.js";
-import { styles } from "./styles.js";
-import type { DashboardBalancer } from "./types.js";
+import { Panel } from "./components/Panel.tsx";
+import { DashboardStore } from "./store.ts";
+import { styles } from "./styles.ts";
+import type { DashboardBalancer } from "./types.ts";
 
 /**
  * Shows a live dashboard of a load balancer: tiers, cooldowns with countdowns, the distribution of

@@ -1,6 +1,6 @@
-import type { LoadBalancerEvent, Snapshot } from "../src/index.js";
-import { sseParser } from "./sse.js";
-import type { DashboardBalancer } from "./types.js";
+import type { LoadBalancerEvent, Snapshot } from "../src/index.ts";
+import { sseParser } from "./sse.ts";
+import type { DashboardBalancer } from "./types.ts";
 
 /** Where a {@link RemoteBalancer}'s stream stands. */
 export type ConnectionState = "connecting" | "connected" | "disconnected" | "unauthorized";

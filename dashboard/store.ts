@@ -1,10 +1,10 @@
 import { signal, type ReadonlySignal, type Signal } from "@preact/signals";
-import type { LoadBalancerEvent, Snapshot } from "../src/index.js";
-import { EventLog, type LogEntry } from "./log.js";
-import { scheduleFrame, type CancelFrame } from "./schedule.js";
-import { TotalsCounter, type Totals } from "./totals.js";
-import type { ConnectionState, RemoteBalancer } from "./remote.js";
-import type { DashboardBalancer } from "./types.js";
+import type { LoadBalancerEvent, Snapshot } from "../src/index.ts";
+import { EventLog, type LogEntry } from "./log.ts";
+import { scheduleFrame, type CancelFrame } from "./schedule.ts";
+import { TotalsCounter, type Totals } from "./totals.ts";
+import type { ConnectionState, RemoteBalancer } from "./remote.ts";
+import type { DashboardBalancer } from "./types.ts";
 
 /** Everything one render shows. */
 export interface DashboardState {

@@ -1,4 +1,4 @@
-import type { BackendSnapshot, Snapshot } from "../src/index.js";
+import type { BackendSnapshot, Snapshot } from "../src/index.ts";
 
 /** The backends of one priority. */
 export interface Tier {

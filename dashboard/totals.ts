@@ -1,4 +1,4 @@
-import type { LoadBalancerEvent } from "../src/index.js";
+import type { LoadBalancerEvent } from "../src/index.ts";
 
 /** Counters over the events seen since the dashboard was mounted. */
 export interface Totals {

@@ -1,4 +1,4 @@
-import type { LoadBalancer } from "../src/index.js";
+import type { LoadBalancer } from "../src/index.ts";
 
 /**
  * What the dashboard needs of a balancer: its public `on` and `snapshot`. Typed structurally, so

@@ -1,5 +1,5 @@
-export { createLoadBalancer } from "./core/create.js";
-export { parseCooldownMs, parseDuration } from "./core/cooldown.js";
+export { createLoadBalancer } from "./core/create.ts";
+export { parseCooldownMs, parseDuration } from "./core/cooldown.ts";
 export type {
   BackendConfig,
   FetchFunction,
@@ -8,8 +8,8 @@ export type {
   Logger,
   SelectionStrategy,
   StickyOptions,
-} from "./types/options.js";
-export type { AdapterRequest, AttemptTarget, BackendAdapter, Spillover } from "./types/adapter.js";
+} from "./types/options.ts";
+export type { AdapterRequest, AttemptTarget, BackendAdapter, Spillover } from "./types/adapter.ts";
 export type {
   AttemptEvent,
   BackendInfo,
@@ -24,6 +24,6 @@ export type {
   RecoveryEvent,
   ResponseEvent,
   ThrottleReason,
-} from "./types/events.js";
-export type { BackendSnapshot, BackendState, DeploymentSnapshot, LoadBalancer, Snapshot } from "./types/balancer.js";
-export type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "./types/shared.js";
+} from "./types/events.ts";
+export type { BackendSnapshot, BackendState, DeploymentSnapshot, LoadBalancer, Snapshot } from "./types/balancer.ts";
+export type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "./types/shared.ts";

@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
-import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.js";
-import { countdownLabel, reasonLabel, timeLabel } from "../format.js";
-import { ShareBar } from "./ShareBar.js";
+import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.ts";
+import { countdownLabel, reasonLabel, timeLabel } from "../format.ts";
+import { ShareBar } from "./ShareBar.tsx";
 
 const STYLED_STATES = new Set(["available", "cooling", "ejected", "probing"]);
 

@@ -1,6 +1,6 @@
 import type { JSX } from "preact";
-import { timeLabel } from "../format.js";
-import type { LogEntry } from "../log.js";
+import { timeLabel } from "../format.ts";
+import type { LogEntry } from "../log.ts";
 
 /** The recent events, newest first, with a pause toggle. */
 export function EventLog(props: {

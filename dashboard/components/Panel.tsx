@@ -1,11 +1,11 @@
 import { useSignal } from "@preact/signals";
 import type { JSX } from "preact";
-import { plural } from "../format.js";
-import type { DashboardStore } from "../store.js";
-import { EventLog } from "./EventLog.js";
-import { ShareLegend } from "./ShareBar.js";
-import { Tiers } from "./Tiers.js";
-import { TotalsView } from "./TotalsView.js";
+import { plural } from "../format.ts";
+import type { DashboardStore } from "../store.ts";
+import { EventLog } from "./EventLog.tsx";
+import { ShareLegend } from "./ShareBar.tsx";
+import { Tiers } from "./Tiers.tsx";
+import { TotalsView } from "./TotalsView.tsx";
 
 const CONNECTION_LABELS = {
   connecting: "connecting…",

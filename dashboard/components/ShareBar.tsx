@@ -1,5 +1,5 @@
 import type { JSX } from "preact";
-import type { BackendSnapshot } from "../../src/index.js";
+import type { BackendSnapshot } from "../../src/index.ts";
 
 const pct = (part: number, whole: number): string => `${whole === 0 ? 0 : (part / whole) * 100}%`;
 

@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
-import type { Snapshot } from "../../src/index.js";
-import { tiersOf } from "../tiers.js";
-import { BackendRow } from "./BackendRow.js";
+import type { Snapshot } from "../../src/index.ts";
+import { tiersOf } from "../tiers.ts";
+import { BackendRow } from "./BackendRow.tsx";
 
 /** The backends grouped by tier, tier 1 (tried first) on top. */
 export function Tiers({ snapshot }: { snapshot: Snapshot }): JSX.Element {

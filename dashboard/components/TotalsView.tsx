@@ -1,5 +1,5 @@
 import type { JSX } from "preact";
-import { averageAttempts, type Totals } from "../totals.js";
+import { averageAttempts, type Totals } from "../totals.ts";
 
 /** Requests, responses by status class, synthetic 429s and attempts per request since mounting. */
 export function TotalsView({ totals }: { totals: Totals }): JSX.Element {

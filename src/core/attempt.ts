@@ -1,21 +1,21 @@
-import type { AttemptTarget, Spillover } from "../types/adapter.js";
-import type { CooldownReason } from "../types/events.js";
-import { clampDelay, raceAbort, sleep } from "../utils/timers.js";
-import { advanceDue, type AttemptTicket, type Backend } from "./backend.js";
-import { type BreakerHost, isFailure } from "./breaker.js";
-import { parseCooldownMs, parseDuration } from "./cooldown.js";
-import { watchCreated } from "./created.js";
-import type { Emitter } from "./events.js";
-import { exhaustedResponse, unservableResponse } from "./exhausted.js";
-import type { ResolvedOptions } from "./options.js";
-import { judge } from "./judge.js";
-import { isBalanced, prepareRequest, type PreparedRequest } from "./request.js";
-import { pinnedResponse, type Route, routeFor } from "./routing.js";
-import { deploymentInPath, scopeOf } from "./scope.js";
-import { soonestRecoveryMs, type Selector } from "./select.js";
-import type { GuardHooks } from "./stream-guard.js";
-import { accepts, targetFor } from "./target.js";
-import { failureReason } from "./verdict.js";
+import type { AttemptTarget, Spillover } from "../types/adapter.ts";
+import type { CooldownReason } from "../types/events.ts";
+import { clampDelay, raceAbort, sleep } from "../utils/timers.ts";
+import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
+import { type BreakerHost, isFailure } from "./breaker.ts";
+import { parseCooldownMs, parseDuration } from "./cooldown.ts";
+import { watchCreated } from "./created.ts";
+import type { Emitter } from "./events.ts";
+import { exhaustedResponse, unservableResponse } from "./exhausted.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { judge } from "./judge.ts";
+import { isBalanced, prepareRequest, type PreparedRequest } from "./request.ts";
+import { pinnedResponse, type Route, routeFor } from "./routing.ts";
+import { deploymentInPath, scopeOf } from "./scope.ts";
+import { soonestRecoveryMs, type Selector } from "./select.ts";
+import type { GuardHooks } from "./stream-guard.ts";
+import { accepts, targetFor } from "./target.ts";
+import { failureReason } from "./verdict.ts";
 
 /** What the attempt loop works with; one per balancer. */
 export interface BalancerContext {

@@ -1,7 +1,7 @@
-import type { BackendSnapshot } from "../types/balancer.js";
-import type { BackendInfo, CooldownReason } from "../types/events.js";
-import { Breaker, type BreakerHost, type Cause } from "./breaker.js";
-import type { ResolvedBackend } from "./options.js";
+import type { BackendSnapshot } from "../types/balancer.ts";
+import type { BackendInfo, CooldownReason } from "../types/events.ts";
+import { Breaker, type BreakerHost, type Cause } from "./breaker.ts";
+import type { ResolvedBackend } from "./options.ts";
 
 /** A backend's counters; see {@link BackendSnapshot}. */
 export type BackendStats = {

@@ -1,8 +1,8 @@
-import type { BackendState } from "../types/balancer.js";
-import type { BackendInfo, CooldownReason, EventOfType } from "../types/events.js";
-import { backgroundTimer } from "../utils/timers.js";
-import type { Emitter } from "./events.js";
-import type { SharedLink } from "./shared.js";
+import type { BackendState } from "../types/balancer.ts";
+import type { BackendInfo, CooldownReason, EventOfType } from "../types/events.ts";
+import { backgroundTimer } from "../utils/timers.ts";
+import type { Emitter } from "./events.ts";
+import type { SharedLink } from "./shared.ts";
 
 /** Reasons that count towards ejection: the backend is broken, not merely busy (429, quota). */
 const FAILURES: readonly CooldownReason[] = [

@@ -1,16 +1,16 @@
-import type { LoadBalancer } from "../types/balancer.js";
-import type { LoadBalancerEvent } from "../types/events.js";
-import type { FetchFunction, LoadBalancerOptions } from "../types/options.js";
-import { balancedFetch, type BalancerContext } from "./attempt.js";
-import { Backend } from "./backend.js";
-import type { BreakerHost } from "./breaker.js";
-import { Emitter } from "./events.js";
-import { LEASE_PORT, leasePort } from "./lease-port.js";
-import { attachLogger } from "./log.js";
-import { resolveOptions } from "./options.js";
-import { createSelector } from "./select.js";
-import { connectShared, isOwnerId, namespaceOf, parseUpdate } from "./shared.js";
-import { takeSnapshot } from "./snapshot.js";
+import type { LoadBalancer } from "../types/balancer.ts";
+import type { LoadBalancerEvent } from "../types/events.ts";
+import type { FetchFunction, LoadBalancerOptions } from "../types/options.ts";
+import { balancedFetch, type BalancerContext } from "./attempt.ts";
+import { Backend } from "./backend.ts";
+import type { BreakerHost } from "./breaker.ts";
+import { Emitter } from "./events.ts";
+import { LEASE_PORT, leasePort } from "./lease-port.ts";
+import { attachLogger } from "./log.ts";
+import { resolveOptions } from "./options.ts";
+import { createSelector } from "./select.ts";
+import { connectShared, isOwnerId, namespaceOf, parseUpdate } from "./shared.ts";
+import { takeSnapshot } from "./snapshot.ts";
 
 /** How long another process's probe lease holds when no `attemptTimeoutMs` bounds a probe. */
 const DEFAULT_PROBE_LEASE_MS = 30_000;

@@ -1,5 +1,5 @@
-import { createdIds } from "./affinity.js";
-import { withBody } from "./with-body.js";
+import { createdIds } from "./affinity.ts";
+import { withBody } from "./with-body.ts";
 
 /**
  * How much of a body is looked at. A JSON object larger than this is read by its first key only

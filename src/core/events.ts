@@ -1,4 +1,4 @@
-import type { LoadBalancerEvent } from "../types/events.js";
+import type { LoadBalancerEvent } from "../types/events.ts";
 
 type Listener = (event: LoadBalancerEvent) => void;
 

@@ -1,6 +1,6 @@
-import type { CooldownReason } from "../types/events.js";
-import { applyRules, type FailoverRules } from "./rules.js";
-import { type GuardHooks, type GuardOptions, guardStream, isEventStream } from "./stream-guard.js";
+import type { CooldownReason } from "../types/events.ts";
+import { applyRules, type FailoverRules } from "./rules.ts";
+import { type GuardHooks, type GuardOptions, guardStream, isEventStream } from "./stream-guard.ts";
 
 /** The settings {@link judge} works with, resolved once per balancer. */
 export interface JudgeSettings {

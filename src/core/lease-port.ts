@@ -1,12 +1,12 @@
-import type { AttemptTarget } from "../types/adapter.js";
-import type { BackendInfo, CooldownReason } from "../types/events.js";
-import { about, type BalancerContext, type Call, closedError, ended } from "./attempt.js";
-import { advanceDue } from "./backend.js";
-import type { PreparedRequest } from "./request.js";
-import { BALANCED } from "./routing.js";
-import { deploymentInPath, scopeOf } from "./scope.js";
-import { soonestRecoveryMs } from "./select.js";
-import { targetFor } from "./target.js";
+import type { AttemptTarget } from "../types/adapter.ts";
+import type { BackendInfo, CooldownReason } from "../types/events.ts";
+import { about, type BalancerContext, type Call, closedError, ended } from "./attempt.ts";
+import { advanceDue } from "./backend.ts";
+import type { PreparedRequest } from "./request.ts";
+import { BALANCED } from "./routing.ts";
+import { deploymentInPath, scopeOf } from "./scope.ts";
+import { soonestRecoveryMs } from "./select.ts";
+import { targetFor } from "./target.ts";
 
 /**
  * Where a balancer keeps its {@link LeasePort}: a registered symbol, so that `openai-priority-loadbalancer/lease`

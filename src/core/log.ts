@@ -1,6 +1,6 @@
-import type { LoadBalancerEvent } from "../types/events.js";
-import type { LogFields, Logger } from "../types/options.js";
-import type { Emitter } from "./events.js";
+import type { LoadBalancerEvent } from "../types/events.ts";
+import type { LogFields, Logger } from "../types/options.ts";
+import type { Emitter } from "./events.ts";
 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 const iso = (at: number): string => new Date(at).toISOString();

@@ -1,20 +1,20 @@
-import type { BackendAdapter } from "../types/adapter.js";
-import type { SharedState } from "../types/shared.js";
+import type { BackendAdapter } from "../types/adapter.ts";
+import type { SharedState } from "../types/shared.ts";
 import type {
   FailoverOptions,
   FetchFunction,
   LoadBalancerOptions,
   Logger,
   SelectionStrategy,
-} from "../types/options.js";
-import { isCredentialHeader } from "../utils/credentials.js";
-import { describe, describeSecret, describeUrl, quote } from "../utils/describe.js";
-import { closest } from "../utils/suggest.js";
-import { maxTimerDelay } from "../utils/timers.js";
-import { OwnerMap } from "./affinity.js";
-import type { RoutingOptions } from "./routing.js";
-import type { JudgeSettings } from "./judge.js";
-import { resolveFailoverRules } from "./rules.js";
+} from "../types/options.ts";
+import { isCredentialHeader } from "../utils/credentials.ts";
+import { describe, describeSecret, describeUrl, quote } from "../utils/describe.ts";
+import { closest } from "../utils/suggest.ts";
+import { maxTimerDelay } from "../utils/timers.ts";
+import { OwnerMap } from "./affinity.ts";
+import type { RoutingOptions } from "./routing.ts";
+import type { JudgeSettings } from "./judge.ts";
+import { resolveFailoverRules } from "./rules.ts";
 
 /** A backend's configuration after validation, with every default applied. */
 export interface ResolvedBackend {

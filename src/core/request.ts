@@ -1,5 +1,5 @@
-import type { AdapterRequest } from "../types/adapter.js";
-import { raceAbort } from "../utils/timers.js";
+import type { AdapterRequest } from "../types/adapter.ts";
+import { raceAbort } from "../utils/timers.ts";
 
 /** What every attempt of one request sends, read from the caller's arguments once. */
 export interface PreparedRequest extends AdapterRequest {

@@ -1,5 +1,5 @@
-import { jsonBody } from "../utils/json-body.js";
-import { isStatefulPath, type OwnerMap, referencedIds } from "./affinity.js";
+import { jsonBody } from "../utils/json-body.ts";
+import { isStatefulPath, type OwnerMap, referencedIds } from "./affinity.ts";
 
 /** Endpoints whose objects name one resource's deployments and files: they go to the home backend. */
 const HOME = /^[^?]*?(?:^|\/v1|\/openai)\/(?:files|batches|uploads|vector_stores|fine_tuning)(?:[/?]|$)/;

@@ -1,8 +1,8 @@
-import type { CooldownReason } from "../types/events.js";
-import type { FailoverCandidate, FailoverDecision, FailoverOptions } from "../types/options.js";
-import { raceAbort } from "../utils/timers.js";
-import { concat } from "./sse.js";
-import { CONTENT_FILTER_CODES } from "./stream-guard.js";
+import type { CooldownReason } from "../types/events.ts";
+import type { FailoverCandidate, FailoverDecision, FailoverOptions } from "../types/options.ts";
+import { raceAbort } from "../utils/timers.ts";
+import { concat } from "./sse.ts";
+import { CONTENT_FILTER_CODES } from "./stream-guard.ts";
 
 /** The `failoverOn` option, validated. */
 export interface FailoverRules {

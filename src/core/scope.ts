@@ -1,6 +1,6 @@
-import type { ResolvedBackend } from "./options.js";
-import type { PreparedRequest } from "./request.js";
-import { isDeploymentName } from "./shared.js";
+import type { ResolvedBackend } from "./options.ts";
+import type { PreparedRequest } from "./request.ts";
+import { isDeploymentName } from "./shared.ts";
 
 const MARKER = "/openai/deployments/";
 

@@ -1,9 +1,9 @@
-import type { SelectionStrategy } from "../types/options.js";
-import type { Backend } from "./backend.js";
-import type { PreparedRequest } from "./request.js";
-import { BALANCED, rendezvous, type Route } from "./routing.js";
-import { scopeOf } from "./scope.js";
-import { accepts } from "./target.js";
+import type { SelectionStrategy } from "../types/options.ts";
+import type { Backend } from "./backend.ts";
+import type { PreparedRequest } from "./request.ts";
+import { BALANCED, rendezvous, type Route } from "./routing.ts";
+import { scopeOf } from "./scope.ts";
+import { accepts } from "./target.ts";
 
 /**
  * Picks a backend for an attempt, or `undefined` when none is available. `tried` holds the backends this

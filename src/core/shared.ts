@@ -1,6 +1,6 @@
-import type { CooldownReason } from "../types/events.js";
-import type { SharedState, SharedStateConnection, SharedUpdate } from "../types/shared.js";
-import type { RemoteCooldown } from "./breaker.js";
+import type { CooldownReason } from "../types/events.ts";
+import type { SharedState, SharedStateConnection, SharedUpdate } from "../types/shared.ts";
+import type { RemoteCooldown } from "./breaker.ts";
 
 /** The balancer's side of a {@link SharedStateConnection}: nothing here throws or is awaited by a request. */
 export interface SharedLink {

@@ -1,6 +1,6 @@
-import type { DeploymentSnapshot, Snapshot } from "../types/balancer.js";
-import type { Backend } from "./backend.js";
-import { type Breaker, isCooldown } from "./breaker.js";
+import type { DeploymentSnapshot, Snapshot } from "../types/balancer.ts";
+import type { Backend } from "./backend.ts";
+import { type Breaker, isCooldown } from "./breaker.ts";
 
 /** What a breaker shows: its state, deadline, reason and failures in a row. */
 function stateOf(breaker: Breaker) {

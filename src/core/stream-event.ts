@@ -1,4 +1,4 @@
-import type { SseBlock } from "./sse.js";
+import type { SseBlock } from "./sse.ts";
 
 /**
  * What one server-sent event of an OpenAI-style stream means for the guard:

@@ -1,9 +1,9 @@
-import type { CooldownReason, StreamEvent } from "../types/events.js";
-import type { MalformedEventPolicy } from "../types/options.js";
-import { concat, SseParser } from "./sse.js";
-import { classify, classifyLater, MAY_END } from "./stream-event.js";
-import { withBody } from "./with-body.js";
-import { clampDelay } from "../utils/timers.js";
+import type { CooldownReason, StreamEvent } from "../types/events.ts";
+import type { MalformedEventPolicy } from "../types/options.ts";
+import { concat, SseParser } from "./sse.ts";
+import { classify, classifyLater, MAY_END } from "./stream-event.ts";
+import { withBody } from "./with-body.ts";
+import { clampDelay } from "../utils/timers.ts";
 
 /** The stream guard's settings, validated (in `options.ts`). */
 export interface GuardOptions {

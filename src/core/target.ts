@@ -1,7 +1,7 @@
-import type { AttemptTarget } from "../types/adapter.js";
-import { CREDENTIAL_HEADERS } from "../utils/credentials.js";
-import type { ResolvedBackend } from "./options.js";
-import { type PreparedRequest, streamOf } from "./request.js";
+import type { AttemptTarget } from "../types/adapter.ts";
+import { CREDENTIAL_HEADERS } from "../utils/credentials.ts";
+import type { ResolvedBackend } from "./options.ts";
+import { type PreparedRequest, streamOf } from "./request.ts";
 
 /** Whether the backend can take the request: always, unless its adapter says otherwise. */
 export function accepts(backend: ResolvedBackend, request: PreparedRequest): boolean {

@@ -1,4 +1,4 @@
-import type { CooldownReason } from "../types/events.js";
+import type { CooldownReason } from "../types/events.ts";
 
 /** Statuses that fetch would follow: the balancer never does (see the README's Security section). */
 const REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];

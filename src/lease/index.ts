@@ -1,2 +1,2 @@
-export { lease } from "./lease.js";
-export type { Lease, LeaseOptions, LeaseOutcome, LeaseUnavailable } from "../types/lease.js";
+export { lease } from "./lease.ts";
+export type { Lease, LeaseOptions, LeaseOutcome, LeaseUnavailable } from "../types/lease.ts";

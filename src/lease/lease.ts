@@ -1,12 +1,12 @@
 // The core's balancer is reached through LEASE_PORT, by symbol, not by import: the lease works with any
 // balancer instance, whichever bundle created it.
-import type { LEASE_PORT as CORE_LEASE_PORT, LeasePort, Settlement } from "../core/lease-port.js";
-import type { AttemptTarget } from "../types/adapter.js";
-import type { LoadBalancer } from "../types/balancer.js";
-import type { Lease, LeaseOptions, LeaseOutcome, LeaseUnavailable } from "../types/lease.js";
-import type { PreparedRequest } from "../core/request.js";
-import { statusFailure } from "../core/verdict.js";
-import { sleep } from "../utils/timers.js";
+import type { LEASE_PORT as CORE_LEASE_PORT, LeasePort, Settlement } from "../core/lease-port.ts";
+import type { AttemptTarget } from "../types/adapter.ts";
+import type { LoadBalancer } from "../types/balancer.ts";
+import type { Lease, LeaseOptions, LeaseOutcome, LeaseUnavailable } from "../types/lease.ts";
+import type { PreparedRequest } from "../core/request.ts";
+import { statusFailure } from "../core/verdict.ts";
+import { sleep } from "../utils/timers.ts";
 
 /** The core's LEASE_PORT: `Symbol.for` gives the same symbol for the same key, in any bundle. */
 const LEASE_PORT = Symbol.for("openai-priority-loadbalancer.lease-port") as typeof CORE_LEASE_PORT;

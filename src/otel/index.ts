@@ -8,5 +8,5 @@
  *
  * @module
  */
-export { instrument, type InstrumentOptions } from "./instrument.js";
-export { genAiCall, type GenAiCall } from "./genai.js";
+export { instrument, type InstrumentOptions } from "./instrument.ts";
+export { genAiCall, type GenAiCall } from "./genai.ts";

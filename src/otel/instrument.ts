@@ -1,7 +1,7 @@
 import { metrics, type Meter, type Tracer } from "@opentelemetry/api";
-import type { LoadBalancer } from "../types/balancer.js";
-import { recordMetrics } from "./metrics.js";
-import { defaultTracer, recordSpans } from "./traces.js";
+import type { LoadBalancer } from "../types/balancer.ts";
+import { recordMetrics } from "./metrics.ts";
+import { defaultTracer, recordSpans } from "./traces.ts";
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {

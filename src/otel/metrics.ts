@@ -1,6 +1,6 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
-import type { LoadBalancer } from "../types/balancer.js";
-import type { LoadBalancerEvent } from "../types/events.js";
+import type { LoadBalancer } from "../types/balancer.ts";
+import type { LoadBalancerEvent } from "../types/events.ts";
 
 const STATES = ["available", "cooling", "ejected", "probing"] as const;
 

@@ -1,6 +1,6 @@
 import { context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
-import type { LoadBalancerEvent } from "../types/events.js";
-import { genAiCall } from "./genai.js";
+import type { LoadBalancerEvent } from "../types/events.ts";
+import { genAiCall } from "./genai.ts";
 
 /**
  * A span per attempt, from its `attempt` event to its `outcome` event. Started in the context

@@ -1,6 +1,6 @@
-import type { AdapterRequest, AttemptTarget, BackendAdapter } from "../types/adapter.js";
-import { DEPLOYMENT_SCOPED, shapeOf, withBodyModel, type CallShape } from "./call.js";
-import type { ProviderKind, ResolvedProvider } from "./options.js";
+import type { AdapterRequest, AttemptTarget, BackendAdapter } from "../types/adapter.ts";
+import { DEPLOYMENT_SCOPED, shapeOf, withBodyModel, type CallShape } from "./call.ts";
+import type { ProviderKind, ResolvedProvider } from "./options.ts";
 
 function mappedModel(provider: ResolvedProvider, shape: CallShape): string | undefined {
   if (shape.model === undefined) return undefined;

@@ -1,6 +1,6 @@
-import type { AdapterRequest } from "../types/adapter.js";
-import { jsonBody } from "../utils/json-body.js";
-import { findModel, splice, valueAt, withModelAdded } from "./json-model.js";
+import type { AdapterRequest } from "../types/adapter.ts";
+import { jsonBody } from "../utils/json-body.ts";
+import { findModel, splice, valueAt, withModelAdded } from "./json-model.ts";
 
 /**
  * How the caller's request is shaped, read from its path:

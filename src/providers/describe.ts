@@ -1,6 +1,6 @@
 // How the factories name a backend and spot credential headers in their errors; values are shown as the
 // core shows them (src/utils/describe.ts).
-import { CREDENTIAL_HEADERS, isCredentialHeader } from "../utils/credentials.js";
+import { CREDENTIAL_HEADERS, isCredentialHeader } from "../utils/credentials.ts";
 
 /** Which backend an error is about: its name, else its URL's origin and path (never credentials or query). */
 export function backendLabel(name: unknown, url: unknown): string {

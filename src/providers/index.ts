@@ -1,9 +1,9 @@
-import type { BackendConfig } from "../types/options.js";
-import { createAdapter } from "./adapter.js";
-import { resolveProvider, type AzureBackendOptions, type ProviderBackendOptions } from "./options.js";
-import { azureSpillover } from "./spillover.js";
+import type { BackendConfig } from "../types/options.ts";
+import { createAdapter } from "./adapter.ts";
+import { resolveProvider, type AzureBackendOptions, type ProviderBackendOptions } from "./options.ts";
+import { azureSpillover } from "./spillover.ts";
 
-export type { AzureBackendOptions, ProviderBackendOptions, ProviderKind, TokenProvider } from "./options.js";
+export type { AzureBackendOptions, ProviderBackendOptions, ProviderKind, TokenProvider } from "./options.ts";
 
 /**
  * An Azure OpenAI backend with deployment URLs: `{url}/openai/deployments/{deployment}/chat/completions?api-version=…`.

@@ -1,6 +1,6 @@
-import type { BackendConfig } from "../types/options.js";
-import { describe, describeSecret } from "../utils/describe.js";
-import { backendLabel, hasCredentialHeader } from "./describe.js";
+import type { BackendConfig } from "../types/options.ts";
+import { describe, describeSecret } from "../utils/describe.ts";
+import { backendLabel, hasCredentialHeader } from "./describe.ts";
 
 /** The API dialects the ready-made adapters speak. */
 export type ProviderKind = "azure" | "azure-v1" | "openai";

@@ -1,4 +1,4 @@
-import type { Spillover } from "../types/adapter.js";
+import type { Spillover } from "../types/adapter.ts";
 
 /**
  * Whether Azure spilled the request over from a provisioned deployment to its standard deployment, read

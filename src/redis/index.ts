@@ -1,3 +1,3 @@
-export { redisState } from "./redis-state.js";
-export type { RedisStateOptions } from "./options.js";
-export type { RedisClientKind } from "./client.js";
+export { redisState } from "./redis-state.ts";
+export type { RedisStateOptions } from "./options.ts";
+export type { RedisClientKind } from "./client.ts";

@@ -1,4 +1,4 @@
-import { targetId } from "../shared/target.js";
+import { targetId } from "../shared/target.ts";
 
 /** The key names and the channel one namespace uses; an ACL can grant exactly these. */
 export interface RedisKeys {

@@ -1,11 +1,11 @@
-import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.js";
-import { MAX_TIMER_MS, randomId, withTimeout } from "../shared/clock.js";
-import { unrefTimer } from "../utils/timers.js";
-import { PendingUpdates } from "../shared/pending.js";
-import { detectClient, type RedisDriver, type RedisSubscriber } from "./client.js";
-import { redisKeys, type RedisKeys } from "./keys.js";
-import { resolveRedisOptions, type RedisStateOptions, type ResolvedRedisOptions } from "./options.js";
-import { KEEP_LATER_DEADLINE } from "./scripts.js";
+import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.ts";
+import { MAX_TIMER_MS, randomId, withTimeout } from "../shared/clock.ts";
+import { unrefTimer } from "../utils/timers.ts";
+import { PendingUpdates } from "../shared/pending.ts";
+import { detectClient, type RedisDriver, type RedisSubscriber } from "./client.ts";
+import { redisKeys, type RedisKeys } from "./keys.ts";
+import { resolveRedisOptions, type RedisStateOptions, type ResolvedRedisOptions } from "./options.ts";
+import { KEEP_LATER_DEADLINE } from "./scripts.ts";
 
 /** Writes still unanswered (timed out ones included) beyond which new ones wait in the pending queue. */
 const MAX_UNSETTLED = 8;

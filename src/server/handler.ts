@@ -1,6 +1,6 @@
-import { toRedactedJson } from "./redact.js";
-import { eventStream, type WatchedBalancer } from "./stream.js";
-import { bearerToken, tokenMatches } from "./token.js";
+import { toRedactedJson } from "./redact.ts";
+import { eventStream, type WatchedBalancer } from "./stream.ts";
+import { bearerToken, tokenMatches } from "./token.ts";
 
 /** Options of {@link eventsHandler}. */
 export interface EventsHandlerOptions {

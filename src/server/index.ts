@@ -8,7 +8,7 @@
  *
  * @module
  */
-export { eventsHandler, type EventsHandlerOptions, type RequestHandler } from "./handler.js";
-export { toNodeListener, type NodeRequestLike, type NodeResponseLike } from "./node.js";
-export { redactUrl } from "./redact.js";
-export type { WatchedBalancer } from "./stream.js";
+export { eventsHandler, type EventsHandlerOptions, type RequestHandler } from "./handler.ts";
+export { toNodeListener, type NodeRequestLike, type NodeResponseLike } from "./node.ts";
+export { redactUrl } from "./redact.ts";
+export type { WatchedBalancer } from "./stream.ts";

@@ -1,4 +1,4 @@
-import type { RequestHandler } from "./handler.js";
+import type { RequestHandler } from "./handler.ts";
 
 /** What {@link toNodeListener} uses of Node's `IncomingMessage` (typed structurally: no Node types in `src/`). */
 export interface NodeRequestLike {

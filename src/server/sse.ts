@@ -1,4 +1,4 @@
-import { toRedactedJson } from "./redact.js";
+import { toRedactedJson } from "./redact.ts";
 
 const encoder = new TextEncoder();
 

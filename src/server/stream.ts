@@ -1,7 +1,7 @@
-import type { LoadBalancer, Snapshot } from "../types/balancer.js";
-import type { LoadBalancerEvent } from "../types/events.js";
-import { unrefTimer } from "../utils/timers.js";
-import { sseComment, sseEvent } from "./sse.js";
+import type { LoadBalancer, Snapshot } from "../types/balancer.ts";
+import type { LoadBalancerEvent } from "../types/events.ts";
+import { unrefTimer } from "../utils/timers.ts";
+import { sseComment, sseEvent } from "./sse.ts";
 
 /** What one events stream needs of the balancer. */
 export type WatchedBalancer = Pick<LoadBalancer, "on" | "snapshot">;

@@ -1,13 +1,13 @@
-import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.js";
-import { unrefTimer } from "../utils/timers.js";
-import { MAX_TIMER_MS, monotonicNow, randomId } from "./clock.js";
-import { KnownCooldowns, KnownOwners, looksLikeUpdate } from "./known.js";
+import type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "../types/shared.ts";
+import { unrefTimer } from "../utils/timers.ts";
+import { MAX_TIMER_MS, monotonicNow, randomId } from "./clock.ts";
+import { KnownCooldowns, KnownOwners, looksLikeUpdate } from "./known.ts";
 import {
   resolveBroadcastOptions,
   type BroadcastChannelStateOptions,
   type ResolvedBroadcastOptions,
-} from "./options.js";
-import { targetId } from "./target.js";
+} from "./options.ts";
+import { targetId } from "./target.ts";
 
 /** Every message on the channel; `from` is the sender's connection id. */
 type Message =

@@ -1,2 +1,2 @@
-export { broadcastChannelState } from "./broadcast-channel-state.js";
-export type { BroadcastChannelStateOptions } from "./options.js";
+export { broadcastChannelState } from "./broadcast-channel-state.ts";
+export type { BroadcastChannelStateOptions } from "./options.ts";

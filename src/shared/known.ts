@@ -1,6 +1,6 @@
-import type { SharedUpdate } from "../types/shared.js";
-import { monotonicNow } from "./clock.js";
-import { targetId } from "./target.js";
+import type { SharedUpdate } from "../types/shared.ts";
+import { monotonicNow } from "./clock.ts";
+import { targetId } from "./target.ts";
 
 type Cooldown = Extract<SharedUpdate, { type: "cooldown" }>;
 

@@ -1,6 +1,6 @@
-import type { SharedUpdate } from "../types/shared.js";
-import { monotonicNow } from "./clock.js";
-import { targetId } from "./target.js";
+import type { SharedUpdate } from "../types/shared.ts";
+import { monotonicNow } from "./clock.ts";
+import { targetId } from "./target.ts";
 
 /** The queue key: one per target, or per id for owners (`#` never starts a `targetId`: it is escaped there). */
 const keyOf = (update: SharedUpdate): string =>

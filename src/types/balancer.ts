@@ -1,4 +1,4 @@
-import type { FetchFunction } from "./options.js";
+import type { FetchFunction } from "./options.ts";
 
 /** A backend's rotation state; see {@link BackendSnapshot.state}. */
 export type BackendState = "available" | "cooling" | "ejected" | "probing";
@@ -8,7 +8,7 @@ import type {
   LoadBalancerEvent,
   LoadBalancerEventType,
   ThrottleReason,
-} from "./events.js";
+} from "./events.ts";
 
 /** A deployment (or model) of a backend with rotation state of its own; see {@link BackendSnapshot.deployments}. */
 export interface DeploymentSnapshot {

@@ -1,4 +1,4 @@
-import type { Spillover } from "./adapter.js";
+import type { Spillover } from "./adapter.ts";
 
 /** What a listener sees of a backend: read-only. */
 export interface BackendInfo {

@@ -1,4 +1,4 @@
-import type { BackendInfo } from "./events.js";
+import type { BackendInfo } from "./events.ts";
 
 /** What `lease()` (`openai-priority-loadbalancer/lease`) is asked for. */
 export interface LeaseOptions {

@@ -1,5 +1,5 @@
-import type { BackendAdapter } from "./adapter.js";
-import type { SharedState } from "./shared.js";
+import type { BackendAdapter } from "./adapter.ts";
+import type { SharedState } from "./shared.ts";
 
 /**
  * How a backend is chosen among the available backends of one priority tier:

@@ -1,4 +1,4 @@
-import type { CooldownReason } from "./events.js";
+import type { CooldownReason } from "./events.ts";
 
 /**
  * What one balancer tells the others through a {@link SharedState}. Durations are remaining
