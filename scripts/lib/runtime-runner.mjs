@@ -65,7 +65,7 @@ export function chromiumRuntime(config) {
     command: node24,
     args: [`${root}node_modules/vitest/vitest.mjs`, "run", "--config", config],
     version: [process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", ["--version"]],
-    before: ["bash", [`${root}scripts/ensure-chromium.sh`]],
+    before: ["bash", [`${root}scripts/ensure-tool.sh`, "chromium", "/usr/bin/chromium", "CHROMIUM_PATH"]],
     count: counts.vitest,
   };
 }
