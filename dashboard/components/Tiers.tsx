@@ -4,7 +4,7 @@ import { tiersOf } from "../tiers.ts";
 import { BackendRow } from "./BackendRow.tsx";
 
 /** The backends grouped by tier, tier 1 (tried first) on top. */
-export function Tiers({ snapshot }: { snapshot: Snapshot }): JSX.Element {
+export function Tiers({ snapshot, locale }: { snapshot: Snapshot; locale: string }): JSX.Element {
   const total = snapshot.backends.reduce((sum, backend) => sum + backend.requests, 0);
   const scale = Math.max(1, ...snapshot.backends.map((backend) => backend.requests));
   return (
@@ -19,7 +19,14 @@ export function Tiers({ snapshot }: { snapshot: Snapshot }): JSX.Element {
           <h3>Priority {tier.priority}</h3>
           <ul>
             {tier.backends.map((backend) => (
-              <BackendRow key={backend.name} backend={backend} now={snapshot.at} total={total} scale={scale} />
+              <BackendRow
+                key={backend.name}
+                backend={backend}
+                now={snapshot.at}
+                total={total}
+                scale={scale}
+                locale={locale}
+              />
             ))}
           </ul>
         </section>
