@@ -17,54 +17,35 @@ export function reasonLabel(reason: string | null | undefined): string {
   return REASONS[reason] ?? reason.replace(/-/g, " ");
 }
 
-const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
-
-// Formatters are costly to build and a frame formats many labels: one per locale and shape.
-function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
-  const format = formats.get(key) ?? make();
-  formats.set(key, format);
-  return format as T;
-}
-
 // Narrow units read best in a countdown, but some locales glue them to the number (`30s`): a space keeps `30 s`.
-function unitLabel(value: number, unit: "minute" | "second", locale: string, digits: number): string {
-  const format = cached(
-    `${locale} ${unit} ${digits}`,
-    () => new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "narrow", minimumIntegerDigits: digits }),
-  );
-  const parts = format.formatToParts(value);
-  return parts
-    .map((part, i) => (part.type === "unit" && parts[i - 1]?.type === "integer" ? ` ${part.value}` : part.value))
-    .join("");
+function unitLabel(value: number, unit: "minute" | "second", locale: string): string {
+  return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "narrow" })
+    .format(value)
+    .replace(/(\d)(?=\p{L})/u, "$1 ");
 }
 
 /**
  * Whole seconds left until `until`, rounded up, never negative, in `locale`'s units with `Intl.NumberFormat`:
- * `12 s`, or `1 m 05 s` from a minute on (English).
+ * `12 s`, or `1 m 5 s` from a minute on (English).
  */
 export function countdownLabel(until: number, now: number, locale = "en"): string {
   const seconds = Math.max(0, Math.ceil((until - now) / 1000));
-  if (seconds < 60) return unitLabel(seconds, "second", locale, 1);
-  return `${unitLabel(Math.floor(seconds / 60), "minute", locale, 1)} ${unitLabel(seconds % 60, "second", locale, 2)}`;
+  if (seconds < 60) return unitLabel(seconds, "second", locale);
+  return `${unitLabel(Math.floor(seconds / 60), "minute", locale)} ${unitLabel(seconds % 60, "second", locale)}`;
 }
 
 /**
- * Local wall-clock time on a 24-hour clock with `Intl.DateTimeFormat`: `14:03:07.250` with milliseconds,
- * `14:03:07` without (English).
+ * Local wall-clock time on a 24-hour clock with milliseconds, with `Intl.DateTimeFormat`: `14:03:07.250`
+ * (English; its first 8 characters are the time to the second).
  */
-export function timeLabel(at: number, locale = "en", milliseconds = true): string {
-  const format = cached(
-    `${locale} time ${milliseconds}`,
-    () =>
-      new Intl.DateTimeFormat(locale, {
-        hour: "2-digit",
-        minute: "2-digit",
-        second: "2-digit",
-        hourCycle: "h23",
-        ...(milliseconds ? { fractionalSecondDigits: 3 } : {}),
-      }),
-  );
-  return format.format(at);
+export function timeLabel(at: number, locale = "en"): string {
+  return new Intl.DateTimeFormat(locale, {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+    fractionalSecondDigits: 3,
+  }).format(at);
 }
 
 const pluralRules = new Intl.PluralRules("en");

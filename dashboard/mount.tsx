@@ -22,11 +22,7 @@ export interface MountDashboardOptions {
  * @example
  * const unmount = mountDashboard(lb);
  */
-export function mountDashboard(
-  lb: DashboardBalancer,
-  element?: Element,
-  options: MountDashboardOptions = {},
-): () => void {
+export function mountDashboard(lb: DashboardBalancer, element?: Element, options?: MountDashboardOptions): () => void {
   const host = document.createElement("plb-dashboard");
   if (element === undefined) host.setAttribute("data-floating", "");
   const root = host.attachShadow({ mode: "open" });
@@ -39,7 +35,7 @@ export function mountDashboard(
   const store = new DashboardStore(lb);
   // Floating over a narrow page it would cover the content: it starts collapsed there (its header stays).
   const narrow = element === undefined && globalThis.matchMedia?.("(max-width: 1000px)").matches === true;
-  render(<Panel store={store} collapsed={narrow} locale={options.locale} />, container);
+  render(<Panel store={store} collapsed={narrow} locale={options?.locale} />, container);
 
   let mounted = true;
   return () => {

@@ -1,6 +1,8 @@
+import type { ReadonlySignal } from "@preact/signals";
 import type { JSX } from "preact";
 import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.ts";
 import { countdownLabel, reasonLabel, timeLabel } from "../format.ts";
+import type { RowState } from "../store.ts";
 import { ShareBar } from "./ShareBar.tsx";
 
 const STYLED_STATES = new Set(["available", "cooling", "ejected", "probing"]);
@@ -38,23 +40,24 @@ function DeploymentRow(props: { deployment: DeploymentSnapshot; now: number; loc
       {deployment.reason !== null && (
         <div class="detail reason">
           {reasonLabel(deployment.reason)}
-          {counting && ` · back at ${timeLabel(deployment.until!, locale, false)}`}
+          {counting && ` · back at ${timeLabel(deployment.until!, locale).slice(0, 8)}`}
         </div>
       )}
     </li>
   );
 }
 
-/** One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar. */
+/**
+ * One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar.
+ * It reads its own `row` signal, so it re-renders when that changes and not when another backend does.
+ */
 export function BackendRow(props: {
-  backend: BackendSnapshot;
-  now: number;
-  total: number;
-  scale: number;
+  row: ReadonlySignal<RowState>;
   /** For clock times and countdowns. */
   locale: string;
 }): JSX.Element {
-  const { backend, now, total, scale, locale } = props;
+  const { locale } = props;
+  const { backend, now, total, scale } = props.row.value;
   // `state` is a string on purpose: states added by later versions render as their name.
   const state: string = backend.state;
   const counting = backend.until !== null && backend.until > now;
@@ -71,7 +74,7 @@ export function BackendRow(props: {
       {backend.reason !== null && (
         <div class="detail reason">
           {reasonLabel(backend.reason)}
-          {counting && ` · back at ${timeLabel(backend.until!, locale, false)}`}
+          {counting && ` · back at ${timeLabel(backend.until!, locale).slice(0, 8)}`}
           {backend.consecutiveFailures > 1 && ` · ${backend.consecutiveFailures} failures in a row`}
         </div>
       )}

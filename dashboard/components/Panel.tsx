@@ -52,7 +52,7 @@ export function Panel(props: { store: DashboardStore; collapsed?: boolean; local
         </button>
       </header>
       <div class="body" id="plb-body" hidden={collapsed.value}>
-        <Tiers snapshot={snapshot} locale={locale} />
+        <Tiers snapshot={snapshot} store={store} locale={locale} />
         <ShareLegend />
         <h3>Totals</h3>
         <TotalsView totals={totals} />
