@@ -1,6 +1,6 @@
 import type { ReadonlySignal } from "@preact/signals";
 import type { JSX } from "preact";
-import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.ts";
+import type { DeploymentSnapshot } from "../../src/index.ts";
 import { countdownLabel, reasonLabel, timeLabel } from "../format.ts";
 import type { RowState } from "../store.ts";
 import { ShareBar } from "./ShareBar.tsx";
