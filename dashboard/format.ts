@@ -17,19 +17,35 @@ export function reasonLabel(reason: string | null | undefined): string {
   return REASONS[reason] ?? reason.replace(/-/g, " ");
 }
 
-/** Whole seconds left until `until`, rounded up, never negative: `12 s`, or `1 min 05 s` from a minute on. */
-export function countdownLabel(until: number, now: number): string {
-  const seconds = Math.max(0, Math.ceil((until - now) / 1000));
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${String(seconds % 60).padStart(2, "0")} s`;
+// Narrow units read best in a countdown, but some locales glue them to the number (`30s`): a space keeps `30 s`.
+function unitLabel(value: number, unit: "minute" | "second", locale: string): string {
+  return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "narrow" })
+    .format(value)
+    .replace(/(\d)(?=\p{L})/u, "$1 ");
 }
 
-/** Local wall-clock time with milliseconds, `14:03:07.250`. */
-export function timeLabel(at: number): string {
-  const date = new Date(at);
-  const two = (n: number): string => String(n).padStart(2, "0");
-  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, "0")}`;
+/**
+ * Whole seconds left until `until`, rounded up, never negative, in `locale`'s units with `Intl.NumberFormat`:
+ * `12 s`, or `1 m 5 s` from a minute on (English).
+ */
+export function countdownLabel(until: number, now: number, locale = "en"): string {
+  const seconds = Math.max(0, Math.ceil((until - now) / 1000));
+  if (seconds < 60) return unitLabel(seconds, "second", locale);
+  return `${unitLabel(Math.floor(seconds / 60), "minute", locale)} ${unitLabel(seconds % 60, "second", locale)}`;
+}
+
+/**
+ * Local wall-clock time on a 24-hour clock with milliseconds, with `Intl.DateTimeFormat`: `14:03:07.250`
+ * (English; its first 8 characters are the time to the second).
+ */
+export function timeLabel(at: number, locale = "en"): string {
+  return new Intl.DateTimeFormat(locale, {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+    fractionalSecondDigits: 3,
+  }).format(at);
 }
 
 const pluralRules = new Intl.PluralRules("en");

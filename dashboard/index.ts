@@ -8,6 +8,7 @@
  * @module
  */
 export { mountDashboard } from "./mount.tsx";
+export type { MountDashboardOptions } from "./mount.tsx";
 export type { DashboardBalancer } from "./types.ts";
 export { remoteBalancer } from "./remote.ts";
 export type { ConnectionState, RemoteBalancer, RemoteBalancerOptions } from "./remote.ts";

@@ -1,5 +1,5 @@
 import { signal, type ReadonlySignal, type Signal } from "@preact/signals";
-import type { LoadBalancerEvent, Snapshot } from "../src/index.ts";
+import type { BackendSnapshot, LoadBalancerEvent, Snapshot } from "../src/index.ts";
 import { EventLog, type LogEntry } from "./log.ts";
 import { scheduleFrame, type CancelFrame } from "./schedule.ts";
 import { TotalsCounter, type Totals } from "./totals.ts";
@@ -18,6 +18,17 @@ export interface DashboardState {
   readonly connection: ConnectionState | null;
 }
 
+/** What one backend's row shows. */
+export interface RowState {
+  readonly backend: BackendSnapshot;
+  /** The snapshot's time, for the countdowns; kept as it was while the row counts nothing down. */
+  readonly now: number;
+  /** Requests sent to every backend, for this one's share. */
+  readonly total: number;
+  /** The most requests any backend was sent, the full width of a share bar. */
+  readonly scale: number;
+}
+
 const isRemote = (lb: DashboardBalancer): lb is RemoteBalancer =>
   typeof (lb as Partial<RemoteBalancer>).watch === "function";
 
@@ -25,9 +36,9 @@ const isRemote = (lb: DashboardBalancer): lb is RemoteBalancer =>
 const TICK_MS = 1000;
 
 // `deployments` may be missing from the snapshot of an older balancer (a remote one).
-const isCounting = (snapshot: Snapshot): boolean =>
-  snapshot.backends.some((backend) =>
-    [backend, ...(backend.deployments ?? [])].some((item) => item.until !== null && item.until > snapshot.at),
+const isCounting = ({ backends, at }: Pick<Snapshot, "backends" | "at">): boolean =>
+  backends.some((backend) =>
+    [backend, ...(backend.deployments ?? [])].some((item) => item.until !== null && item.until > at),
   );
 
 /**
@@ -38,6 +49,8 @@ export class DashboardStore {
   readonly #lb: DashboardBalancer;
   readonly #state: Signal<DashboardState>;
   readonly #paused = signal(false);
+  // One signal per backend, replaced only when what its row shows changes: a frame re-renders those rows only.
+  readonly #rows = new Map<string, { row: Signal<RowState>; key: string }>();
   readonly #totals = new TotalsCounter();
   readonly #log = new EventLog();
   #frozen: { log: readonly LogEntry[]; total: number } | null = null;
@@ -54,13 +67,21 @@ export class DashboardStore {
       off();
       unwatch?.();
     };
-    this.#state = signal(this.#read());
+    const state = this.#read();
+    this.#updateRows(state.snapshot);
+    this.#state = signal(state);
     this.#updateTick();
   }
 
   /** What to render. */
   get state(): ReadonlySignal<DashboardState> {
     return this.#state;
+  }
+
+  /** The row of a backend of {@link state}'s snapshot: changes only when that row would show something else. */
+  row(name: string): ReadonlySignal<RowState> {
+    // biome-ignore lint/style/noNonNullAssertion: rows are updated before the state that lists them
+    return this.#rows.get(name)!.row;
   }
 
   /** Whether the log is paused. */
@@ -115,8 +136,27 @@ export class DashboardStore {
 
   #flush(): void {
     if (this.#unsubscribe === null) return;
-    this.#state.value = this.#read();
+    const state = this.#read();
+    // Rows first: the state's renders find a row for every backend.
+    this.#updateRows(state.snapshot);
+    this.#state.value = state;
     this.#updateTick();
+  }
+
+  #updateRows({ backends, at }: Snapshot): void {
+    const total = backends.reduce((sum, backend) => sum + backend.requests, 0);
+    const scale = Math.max(1, ...backends.map((backend) => backend.requests));
+    for (const backend of backends) {
+      const next = { backend, now: at, total, scale };
+      // The time matters to a row only while it counts down.
+      const key = JSON.stringify([backend, total, scale, isCounting({ backends: [backend], at }) && at]);
+      const current = this.#rows.get(backend.name);
+      if (current === undefined) this.#rows.set(backend.name, { row: signal(next), key });
+      else if (current.key !== key) {
+        current.key = key;
+        current.row.value = next;
+      }
+    }
   }
 
   #updateTick(): void {

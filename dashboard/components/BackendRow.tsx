@@ -1,12 +1,15 @@
+import type { ReadonlySignal } from "@preact/signals";
 import type { JSX } from "preact";
-import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.ts";
+import type { DeploymentSnapshot } from "../../src/index.ts";
 import { countdownLabel, reasonLabel, timeLabel } from "../format.ts";
+import type { RowState } from "../store.ts";
 import { ShareBar } from "./ShareBar.tsx";
 
 const STYLED_STATES = new Set(["available", "cooling", "ejected", "probing"]);
 
 /** A state badge, with a countdown while `until` is ahead. */
-function StateBadge({ state, until, now }: { state: string; until: number | null; now: number }): JSX.Element {
+function StateBadge(props: { state: string; until: number | null; now: number; locale: string }): JSX.Element {
+  const { state, until, now, locale } = props;
   const counting = until !== null && until > now;
   return (
     <span class={`state ${STYLED_STATES.has(state) ? state : "other"}`}>
@@ -14,8 +17,8 @@ function StateBadge({ state, until, now }: { state: string; until: number | null
       {counting && (
         <>
           {" · "}
-          <span class="countdown" role="timer" aria-label={`back in ${countdownLabel(until, now)}`}>
-            {countdownLabel(until, now)}
+          <span class="countdown" role="timer" aria-label={`back in ${countdownLabel(until, now, locale)}`}>
+            {countdownLabel(until, now, locale)}
           </span>
         </>
       )}
@@ -24,33 +27,37 @@ function StateBadge({ state, until, now }: { state: string; until: number | null
 }
 
 /** One deployment with rotation state of its own, under its backend (a 429 is kept per deployment). */
-function DeploymentRow({ deployment, now }: { deployment: DeploymentSnapshot; now: number }): JSX.Element {
+function DeploymentRow(props: { deployment: DeploymentSnapshot; now: number; locale: string }): JSX.Element {
+  const { deployment, now, locale } = props;
   const state: string = deployment.state;
   const counting = deployment.until !== null && deployment.until > now;
   return (
     <li class="deployment" data-deployment={deployment.name} data-state={state}>
       <div class="row">
         <span class="name">{deployment.name}</span>
-        <StateBadge state={state} until={deployment.until} now={now} />
+        <StateBadge state={state} until={deployment.until} now={now} locale={locale} />
       </div>
       {deployment.reason !== null && (
         <div class="detail reason">
           {reasonLabel(deployment.reason)}
-          {counting && ` · back at ${timeLabel(deployment.until!).slice(0, 8)}`}
+          {counting && ` · back at ${timeLabel(deployment.until!, locale).slice(0, 8)}`}
         </div>
       )}
     </li>
   );
 }
 
-/** One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar. */
+/**
+ * One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar.
+ * It reads its own `row` signal, so it re-renders when that changes and not when another backend does.
+ */
 export function BackendRow(props: {
-  backend: BackendSnapshot;
-  now: number;
-  total: number;
-  scale: number;
+  row: ReadonlySignal<RowState>;
+  /** For clock times and countdowns. */
+  locale: string;
 }): JSX.Element {
-  const { backend, now, total, scale } = props;
+  const { locale } = props;
+  const { backend, now, total, scale } = props.row.value;
   // `state` is a string on purpose: states added by later versions render as their name.
   const state: string = backend.state;
   const counting = backend.until !== null && backend.until > now;
@@ -62,19 +69,19 @@ export function BackendRow(props: {
           {backend.name}
         </span>
         <span class="share">{share}% of requests</span>
-        <StateBadge state={state} until={backend.until} now={now} />
+        <StateBadge state={state} until={backend.until} now={now} locale={locale} />
       </div>
       {backend.reason !== null && (
         <div class="detail reason">
           {reasonLabel(backend.reason)}
-          {counting && ` · back at ${timeLabel(backend.until!).slice(0, 8)}`}
+          {counting && ` · back at ${timeLabel(backend.until!, locale).slice(0, 8)}`}
           {backend.consecutiveFailures > 1 && ` · ${backend.consecutiveFailures} failures in a row`}
         </div>
       )}
       {(backend.deployments ?? []).length > 0 && (
         <ul class="deployments" aria-label={`Deployments of ${backend.name}`}>
           {backend.deployments.map((deployment) => (
-            <DeploymentRow key={deployment.name} deployment={deployment} now={now} />
+            <DeploymentRow key={deployment.name} deployment={deployment} now={now} locale={locale} />
           ))}
         </ul>
       )}

@@ -8,8 +8,10 @@ export function EventLog(props: {
   paused: boolean;
   unseen: number;
   onTogglePause: () => void;
+  /** For the clock times. */
+  locale: string;
 }): JSX.Element {
-  const { entries, paused, unseen, onTogglePause } = props;
+  const { entries, paused, unseen, onTogglePause, locale } = props;
   return (
     <section aria-label="Recent events">
       <div class="log-head">
@@ -23,7 +25,7 @@ export function EventLog(props: {
         {entries.length === 0 && <li class="empty">No events yet.</li>}
         {entries.map((entry) => (
           <li key={entry.id} data-type={entry.type}>
-            <time dateTime={new Date(entry.at).toISOString()}>{timeLabel(entry.at)}</time>
+            <time dateTime={new Date(entry.at).toISOString()}>{timeLabel(entry.at, locale)}</time>
             <span class={`type ${entry.type}`}>{entry.type}</span>
             <span class="text">{entry.text}</span>
             {entry.count > 1 && <span class="repeats">{` × ${entry.count}`}</span>}

@@ -13,9 +13,13 @@ const CONNECTION_LABELS = {
   unauthorized: "unauthorized: check the token",
 } as const;
 
-/** The whole widget: a header with a collapse toggle (initially `collapsed`), then tiers, totals and the event log. */
-export function Panel(props: { store: DashboardStore; collapsed?: boolean }): JSX.Element {
+/**
+ * The whole widget: a header with a collapse toggle (initially `collapsed`), then tiers, totals and the event log;
+ * clock times and countdowns in `locale` (English by default, like the words around them).
+ */
+export function Panel(props: { store: DashboardStore; collapsed?: boolean; locale?: string }): JSX.Element {
   const { store } = props;
+  const locale = props.locale ?? "en";
   const collapsed = useSignal(props.collapsed ?? false);
   const { snapshot, totals, log, unseen, connection } = store.state.value;
   const paused = store.paused.value;
@@ -48,11 +52,17 @@ export function Panel(props: { store: DashboardStore; collapsed?: boolean }): JS
         </button>
       </header>
       <div class="body" id="plb-body" hidden={collapsed.value}>
-        <Tiers snapshot={snapshot} />
+        <Tiers snapshot={snapshot} store={store} locale={locale} />
         <ShareLegend />
         <h3>Totals</h3>
         <TotalsView totals={totals} />
-        <EventLog entries={log} paused={paused} unseen={unseen} onTogglePause={() => store.setPaused(!paused)} />
+        <EventLog
+          entries={log}
+          paused={paused}
+          unseen={unseen}
+          onTogglePause={() => store.setPaused(!paused)}
+          locale={locale}
+        />
       </div>
     </section>
   );

@@ -1,12 +1,12 @@
 import type { JSX } from "preact";
 import type { Snapshot } from "../../src/index.ts";
+import type { DashboardStore } from "../store.ts";
 import { tiersOf } from "../tiers.ts";
 import { BackendRow } from "./BackendRow.tsx";
 
 /** The backends grouped by tier, tier 1 (tried first) on top. */
-export function Tiers({ snapshot }: { snapshot: Snapshot }): JSX.Element {
-  const total = snapshot.backends.reduce((sum, backend) => sum + backend.requests, 0);
-  const scale = Math.max(1, ...snapshot.backends.map((backend) => backend.requests));
+export function Tiers(props: { snapshot: Snapshot; store: DashboardStore; locale: string }): JSX.Element {
+  const { snapshot, store, locale } = props;
   return (
     <div>
       {tiersOf(snapshot).map((tier) => (
@@ -19,7 +19,7 @@ export function Tiers({ snapshot }: { snapshot: Snapshot }): JSX.Element {
           <h3>Priority {tier.priority}</h3>
           <ul>
             {tier.backends.map((backend) => (
-              <BackendRow key={backend.name} backend={backend} now={snapshot.at} total={total} scale={scale} />
+              <BackendRow key={backend.name} row={store.row(backend.name)} locale={locale} />
             ))}
           </ul>
         </section>

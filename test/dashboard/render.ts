@@ -1,6 +1,6 @@
 import { act } from "preact/test-utils";
 import { vi } from "vitest";
-import { mountDashboard, type DashboardBalancer } from "../../dashboard/index.js";
+import { mountDashboard, type DashboardBalancer, type MountDashboardOptions } from "../../dashboard/index.js";
 
 /** A mounted dashboard and ways to look into its shadow root. */
 export interface Mounted {
@@ -15,10 +15,10 @@ export interface Mounted {
 }
 
 /** Mounts with Preact's renders flushed synchronously (`act`). */
-export function mount(lb: DashboardBalancer, element?: Element): Mounted {
+export function mount(lb: DashboardBalancer, element?: Element, options?: MountDashboardOptions): Mounted {
   let unmount = (): void => {};
   act(() => {
-    unmount = mountDashboard(lb, element);
+    unmount = mountDashboard(lb, element, options);
   });
   const hosts = document.querySelectorAll<HTMLElement>("plb-dashboard");
   const host = hosts[hosts.length - 1];
