@@ -80,7 +80,6 @@ export class DashboardStore {
 
   /** The row of a backend of {@link state}'s snapshot: changes only when that row would show something else. */
   row(name: string): ReadonlySignal<RowState> {
-    // biome-ignore lint/style/noNonNullAssertion: rows are updated before the state that lists them
     return this.#rows.get(name)!.row;
   }
 
