@@ -350,7 +350,13 @@ export async function balancedFetch(
 
       let verdict: Awaited<ReturnType<typeof judge>>;
       try {
-        const judged = judge(response, options.judge, backend.info.name, guardHooks(call, backend, deployment), signal);
+        const judged = judge(
+          response,
+          options.judge,
+          backend.info.name,
+          () => guardHooks(call, backend, deployment),
+          signal,
+        );
         verdict = judged instanceof Promise ? await judged : judged;
       } catch (error) {
         backend.abandonAttempt(ticket);

@@ -32,11 +32,12 @@ export function judge(
   response: Response,
   settings: JudgeSettings,
   backend: string,
-  hooks: GuardHooks,
+  // Built only for a guarded stream: most answers are not, and this runs for every attempt.
+  hooks: () => GuardHooks,
   signal: AbortSignal | undefined,
 ): Judgement | Promise<Judgement> {
   if (settings.guard.enabled && isEventStream(response)) {
-    return guardStream(response, settings.guard, hooks, signal).then((verdict) =>
+    return guardStream(response, settings.guard, hooks(), signal).then((verdict) =>
       "deliver" in verdict ? verdict : { failover: { reason: verdict.failover.reason, cool: true } },
     );
   }
