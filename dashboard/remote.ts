@@ -55,7 +55,7 @@ export function remoteBalancer(url: string | URL, options: RemoteBalancerOptions
   const listeners = new Set<(event: LoadBalancerEvent) => void>();
   const watchers = new Set<() => void>();
   let connection: ConnectionState = "disconnected";
-  let latest: Snapshot = { at: Date.now(), backends: [] };
+  let latest: Snapshot = { at: Date.now(), backends: [], queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 0 } };
   // The snapshot's clock is the server's: it is moved on by the time elapsed here (monotonic), so countdowns hold under skew.
   let receivedAt = performance.now();
   let abort: AbortController | null = null;

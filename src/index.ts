@@ -15,15 +15,29 @@ export type {
   BackendInfo,
   CooldownEvent,
   CooldownReason,
+  DequeuedEvent,
   EventOfType,
   ExhaustedEvent,
   OutcomeEvent,
   LoadBalancerEvent,
   LoadBalancerEventType,
+  PacedEvent,
+  PacingBasis,
   ProbeEvent,
+  QueuedEvent,
   RecoveryEvent,
   ResponseEvent,
+  StreamEvent,
   ThrottleReason,
+  WaitReason,
 } from "./types/events.ts";
-export type { BackendSnapshot, BackendState, DeploymentSnapshot, LoadBalancer, Snapshot } from "./types/balancer.ts";
+export type {
+  BackendSnapshot,
+  BackendState,
+  DeploymentSnapshot,
+  LoadBalancer,
+  PacingSnapshot,
+  QueueSnapshot,
+  Snapshot,
+} from "./types/balancer.ts";
 export type { SharedState, SharedStateConnection, SharedStateContext, SharedUpdate } from "./types/shared.ts";

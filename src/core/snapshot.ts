@@ -10,6 +10,7 @@ function stateOf(breaker: Breaker) {
     until: isCooldown(state) ? state.until : null,
     reason: breaker.reason,
     consecutiveFailures: breaker.consecutiveFailures,
+    pacing: null,
   };
 }
 
@@ -32,5 +33,6 @@ export function takeSnapshot(backends: readonly Backend[], now: number): Snapsho
         deployments,
       };
     }),
+    queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 0 },
   };
 }

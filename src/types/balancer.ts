@@ -7,9 +7,36 @@ import type {
   EventOfType,
   LoadBalancerEvent,
   LoadBalancerEventType,
+  PacingBasis,
   ThrottleReason,
 } from "./events.ts";
 
+/**
+ * The pacing of a backend or deployment: requests are not sent to it beyond what its advertised or
+ * configured quota allows, so a full deployment is not discovered by a burst of 429s.
+ */
+export interface PacingSnapshot {
+  /** Requests that may be in flight at once now; `null`: unlimited. */
+  readonly allowed: number | null;
+  /** Requests in flight to it, each holding a reservation. */
+  readonly reserved: number;
+  /** The last `x-ratelimit-remaining-requests` it reported, `null` if none. */
+  readonly remainingRequests: number | null;
+  /** The last `x-ratelimit-remaining-tokens` it reported, `null` if none. */
+  readonly remainingTokens: number | null;
+  /** Estimated tokens of the requests in flight (see the `tpm` option). */
+  readonly reservedTokens: number;
+  readonly basis: PacingBasis;
+}
+/** Requests waiting inside the balancer; see {@link Snapshot.queue}. */
+export interface QueueSnapshot {
+  /** Requests waiting now. */
+  readonly waiting: number;
+  /** How long the longest-waiting request has waited, ms; 0 when none waits. */
+  readonly oldestWaitMs: number;
+  /** The longest wait of any request since the balancer was created, ms. */
+  readonly maxWaitedMs: number;
+}
 /** A deployment (or model) of a backend with rotation state of its own; see {@link BackendSnapshot.deployments}. */
 export interface DeploymentSnapshot {
   /** The deployment name (Azure) or model name (model-in-body APIs). */
@@ -60,12 +87,16 @@ export interface BackendSnapshot {
    * deployment leaves the others in rotation), in the order they were first seen.
    */
   readonly deployments: readonly DeploymentSnapshot[];
+  /** The pacing of the backend as a whole (requests without a deployment); `null` while nothing limits it. */
+  readonly pacing: PacingSnapshot | null;
 }
 
 /** The state of every backend at one moment, in configuration order. */
 export interface Snapshot {
   readonly at: number;
   readonly backends: readonly BackendSnapshot[];
+  /** Requests waiting inside the balancer for a backend (see `maxWaitMs`). */
+  readonly queue: QueueSnapshot;
 }
 
 /** What {@link createLoadBalancer} returns. */

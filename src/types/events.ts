@@ -167,6 +167,48 @@ export interface StreamEvent extends RequestEvent, BackendEvent {
   readonly afterMs: number;
 }
 
+/**
+ * Why a request waits inside the balancer: every backend that could serve it is cooling (`cooling`), or
+ * every one that is not cooling already has as many requests in flight as its pacing allows (`paced`).
+ */
+export type WaitReason = "cooling" | "paced";
+/**
+ * A request joined the balancer's queue: no backend can take it now, and it waits (abortably, within
+ * `maxWaitMs`) for its turn. Requests leave the queue in arrival order.
+ */
+export interface QueuedEvent extends RequestEvent {
+  readonly type: "queued";
+  readonly reason: WaitReason;
+  /** Requests waiting now, this one included. */
+  readonly waiting: number;
+  /** The expected wait, ms: until the soonest recovery, or for a paced request until a reservation is released or the window resets. */
+  readonly retryAfterMs: number;
+}
+/**
+ * A request left the queue: `resumed` (its turn came, it is sent), `timed-out` (`maxWaitMs` ran out: the
+ * caller gets the synthetic 429) or `aborted` (the caller gave up).
+ */
+export interface DequeuedEvent extends RequestEvent {
+  readonly type: "dequeued";
+  readonly result: "resumed" | "timed-out" | "aborted";
+  /** How long it waited in the queue, ms. */
+  readonly waitedMs: number;
+  /** Requests still waiting. */
+  readonly waiting: number;
+}
+/**
+ * What pacing allows for a backend or deployment changed: how many requests may be in flight to it at
+ * once, learned from `x-ratelimit-remaining-*` headers (`headers`), from the backend's `rpm`/`tpm`
+ * (`configured`), or after a 429 (`learned`); `null` when nothing limits it any more.
+ */
+export interface PacedEvent extends BaseEvent, BackendEvent {
+  readonly type: "paced";
+  /** Requests that may be in flight at once; `null`: unlimited. */
+  readonly allowed: number | null;
+  readonly basis: PacingBasis;
+}
+/** Where a pacing limit comes from; see {@link PacedEvent}. */
+export type PacingBasis = "headers" | "configured" | "learned";
 /** Every event, discriminated on `type`. */
 export type LoadBalancerEvent =
   | AttemptEvent
@@ -176,7 +218,10 @@ export type LoadBalancerEvent =
   | RecoveryEvent
   | ProbeEvent
   | ExhaustedEvent
-  | StreamEvent;
+  | StreamEvent
+  | QueuedEvent
+  | DequeuedEvent
+  | PacedEvent;
 
 /** The event types. */
 export type LoadBalancerEventType = LoadBalancerEvent["type"];

@@ -43,6 +43,7 @@ describe("state per deployment", () => {
         until: expect.any(Number),
         reason: "rate-limit",
         consecutiveFailures: 0,
+        pacing: null,
       },
     ]);
     const cooldowns = events.filter((event) => event.type === "cooldown");

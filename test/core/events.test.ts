@@ -213,6 +213,7 @@ describe("snapshot", () => {
           lastStatus: 500,
           spilled: 0,
           deployments: [],
+          pacing: null,
         },
         {
           name: "b",
@@ -232,8 +233,10 @@ describe("snapshot", () => {
           lastStatus: 201,
           spilled: 0,
           deployments: [],
+          pacing: null,
         },
       ],
+      queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 0 },
     });
   });
 

@@ -45,7 +45,11 @@ export function createFakeBalancer(backends: BackendSnapshot[] = [backendSnapsho
       listeners.add(entry);
       return () => listeners.delete(entry);
     },
-    snapshot: (): Snapshot => ({ at: Date.now(), backends: current }),
+    snapshot: (): Snapshot => ({
+      at: Date.now(),
+      backends: current,
+      queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 0 },
+    }),
     emit(event: LoadBalancerEvent): void {
       for (const listener of listeners) listener(event);
     },
