@@ -53,11 +53,23 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "stateful", environment: "node", include: ["test/stateful/**/*.test.ts"] },
+        resolve: { alias: NODE_MAJOR < 22 ? NODE20_CLIENTS : [] },
+        test: {
+          name: "stateful",
+          environment: "node",
+          include: ["test/stateful/**/*.test.ts"],
+          setupFiles: ["test/clients/versions.ts"],
+        },
       },
       {
         extends: true,
-        test: { name: "streams", environment: "node", include: ["test/streams/**/*.test.ts"] },
+        resolve: { alias: NODE_MAJOR < 22 ? NODE20_CLIENTS : [] },
+        test: {
+          name: "streams",
+          environment: "node",
+          include: ["test/streams/**/*.test.ts"],
+          setupFiles: ["test/clients/versions.ts"],
+        },
       },
       {
         extends: true,
