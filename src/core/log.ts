@@ -13,12 +13,16 @@ const where = (event: { backend: { name: string }; deployment: string | null }):
  * Writes log lines from the events, so a balancer without a logger does no logging work. A
  * cooldown is logged once when it starts (a cooldown already logged and not yet over is not
  * logged again, wherever it comes from); synthetic 429s while every backend cools are logged once
- * until the soonest recovery, and the next line says how many were left out.
+ * until the soonest recovery, and the next line says how many were left out. Requests joining and
+ * leaving the queue go to debug; pacing goes to info when a backend or deployment becomes limited
+ * (it had no limit, or none logged), and to debug when an existing limit moves or is lifted, so a
+ * limit read from every response's headers is one info line, not one per response.
  */
 export function attachLogger(events: Emitter, logger: Logger): void {
   const cooling = new Map<string, number>(); // key → until, for cooldowns logged and not over
   let exhaustedUntil = Number.NEGATIVE_INFINITY;
   let exhaustedUnlogged = 0;
+  const paced = new Set<string>(); // keys with a limit logged at info and not lifted since
 
   events.on("*", (event: LoadBalancerEvent) => {
     switch (event.type) {
@@ -110,6 +114,33 @@ export function attachLogger(events: Emitter, logger: Logger): void {
           });
           exhaustedUntil = event.at + event.retryAfterMs;
           exhaustedUnlogged = 0;
+        }
+        break;
+      }
+      case "queued":
+      case "dequeued": {
+        const { type, at, waiting, ...fields } = event;
+        logger.debug?.(
+          type === "queued"
+            ? `Request ${event.requestId} queued (${event.reason}); ${waiting} waiting`
+            : `Request ${event.requestId} ${event.result.replace("-", " ")} after ${seconds(event.waitedMs)} in the queue; ${waiting} still waiting`,
+          { ...fields, queueLength: waiting },
+        );
+        break;
+      }
+      case "paced": {
+        const { type, at, backend, ...rest } = event;
+        const key = keyOf(event);
+        const fields: LogFields = { ...rest, backend: backend.name };
+        if (event.allowed === null) {
+          paced.delete(key);
+          logger.debug?.(`Backend ${where(event)} no longer paced`, fields);
+        } else {
+          logger[paced.has(key) ? "debug" : "info"]?.(
+            `Backend ${where(event)} paced: at most ${event.allowed} in flight (${event.basis})`,
+            fields,
+          );
+          paced.add(key);
         }
         break;
       }
