@@ -21,8 +21,15 @@ it("lists deployments under their backend, a cooling one with its reason and a c
     backendSnapshot({
       name: "ptu",
       deployments: [
-        { name: "gpt-4o", state: "cooling", until: T0 + 12_000, reason: "rate-limit", consecutiveFailures: 0 },
-        { name: "gpt-4o-mini", state: "available", until: null, reason: null, consecutiveFailures: 0 },
+        {
+          name: "gpt-4o",
+          state: "cooling",
+          until: T0 + 12_000,
+          reason: "rate-limit",
+          consecutiveFailures: 0,
+          pacing: null,
+        },
+        { name: "gpt-4o-mini", state: "available", until: null, reason: null, consecutiveFailures: 0, pacing: null },
       ],
     }),
     backendSnapshot({ name: "paygo", priority: 2 }),
