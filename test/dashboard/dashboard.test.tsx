@@ -268,7 +268,7 @@ describe("mounting and unmounting", () => {
     mounted = mount(createFakeBalancer());
     expect(mounted.host.parentElement).toBe(document.body);
     expect(mounted.host.hasAttribute("data-floating")).toBe(true);
-    expect(mounted.root.querySelector("style")?.textContent).toMatch(/:host\s*{\s*all: initial;/);
+    expect(mounted.root.querySelector("style")?.textContent).toMatch(/:host\s*{\s*all:\s*initial;/);
     expect(document.body.querySelector(".panel")).toBeNull();
   });
 
