@@ -62,3 +62,31 @@ it("re-renders only the row of the backend that changed, and not a row whose bac
   expect(renders.get("b")).toBe(1);
   expect(renders.get("a")).toBe(3);
 });
+
+it("re-renders only the row of the backend whose pacing changed when a paced event comes", () => {
+  const a = backendSnapshot({ name: "a" });
+  const b = backendSnapshot({ name: "b" });
+  const lb = createFakeBalancer([a, b]);
+  const mounted = mount(lb);
+  const paced = {
+    ...a,
+    pacing: {
+      allowed: 2,
+      reserved: 2,
+      remainingRequests: 2,
+      remainingTokens: null,
+      reservedTokens: 0,
+      basis: "headers",
+    },
+  } as typeof a;
+  lb.setBackends([paced, b]);
+  lb.emit({ type: "paced", at: T0, backend: paced, deployment: null, allowed: 2, basis: "headers" });
+  nextFrame();
+  expect(mounted.text('[data-backend="a"] .pacing')).toBe("2 of 2 in flight · from headers");
+  expect(renders).toEqual(
+    new Map([
+      ["a", 2],
+      ["b", 1],
+    ]),
+  );
+});
