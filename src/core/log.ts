@@ -6,6 +6,20 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 const iso = (at: number): string => new Date(at).toISOString();
 const keyOf = (event: { backend: { name: string }; deployment: string | null }): string =>
   `${event.backend.name}\u0000${event.deployment ?? ""}`;
+/** An event's fields for a log line: all but `type` and `at`, the backend by its name. */
+const fieldsOf = ({
+  type,
+  at,
+  backend,
+  ...rest
+}: {
+  type: string;
+  at: number;
+  backend: { name: string };
+}): LogFields => ({
+  ...rest,
+  backend: backend.name,
+});
 const where = (event: { backend: { name: string }; deployment: string | null }): string =>
   event.deployment === null ? event.backend.name : `${event.backend.name} (${event.deployment})`;
 
@@ -83,16 +97,11 @@ export function attachLogger(events: Emitter, logger: Logger): void {
         cooling.delete(keyOf(event));
         logger.info?.(
           `Backend ${where(event)} back after ${seconds(event.downMs)}; ${event.hits} ${event.hits === 1 ? "attempt" : "attempts"} ran into the cooldown`,
-          { backend: event.backend.name, deployment: event.deployment, downMs: event.downMs, hits: event.hits },
+          fieldsOf(event),
         );
         break;
       case "probe":
-        if (event.success)
-          logger.info?.(`Probe of ${where(event)} succeeded: back in rotation`, {
-            backend: event.backend.name,
-            deployment: event.deployment,
-            requestId: event.requestId,
-          });
+        if (event.success) logger.info?.(`Probe of ${where(event)} succeeded: back in rotation`, fieldsOf(event));
         break;
       case "exhausted": {
         const fields: LogFields = {
@@ -129,9 +138,8 @@ export function attachLogger(events: Emitter, logger: Logger): void {
         break;
       }
       case "paced": {
-        const { type, at, backend, ...rest } = event;
         const key = keyOf(event);
-        const fields: LogFields = { ...rest, backend: backend.name };
+        const fields = fieldsOf(event);
         if (event.allowed === null) {
           paced.delete(key);
           logger.debug?.(`Backend ${where(event)} no longer paced`, fields);
