@@ -8,8 +8,8 @@ const keyOf = (event: { backend: { name: string }; deployment: string | null }):
   `${event.backend.name}\u0000${event.deployment ?? ""}`;
 /** An event's fields for a log line: all but `type` and `at`, the backend by its name. */
 const fieldsOf = ({
-  type,
-  at,
+  type: _type,
+  at: _at,
   backend,
   ...rest
 }: {
@@ -128,7 +128,7 @@ export function attachLogger(events: Emitter, logger: Logger): void {
       }
       case "queued":
       case "dequeued": {
-        const { type, at, waiting, ...fields } = event;
+        const { type, at: _at, waiting, ...fields } = event;
         logger.debug?.(
           type === "queued"
             ? `Request ${event.requestId} queued (${event.reason}); ${waiting} waiting`
