@@ -17,6 +17,15 @@ export function reasonLabel(reason: string | null | undefined): string {
   return REASONS[reason] ?? reason.replace(/-/g, " ");
 }
 
+const BASES: Readonly<Record<string, string>> = {
+  headers: "from headers",
+  configured: "from rpm/tpm",
+  learned: "learned from 429s",
+};
+
+/** Where a pacing limit comes from, for people; bases this version does not know are shown as they come. */
+export const basisLabel = (basis: string): string => BASES[basis] ?? basis;
+
 // Narrow units read best in a countdown, but some locales glue them to the number (`30s`): a space keeps `30 s`.
 function unitLabel(value: number, unit: "minute" | "second", locale: string): string {
   return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "narrow" })

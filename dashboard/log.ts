@@ -1,5 +1,5 @@
 import type { LoadBalancerEvent } from "../src/index.ts";
-import { countdownLabel, reasonLabel } from "./format.ts";
+import { basisLabel, countdownLabel, reasonLabel } from "./format.ts";
 
 /** One line of the recent-events log. */
 export interface LogEntry {
@@ -59,6 +59,13 @@ export function describe(event: LoadBalancerEvent): string {
       return event.waiting
         ? `#${event.requestId} all cooling, waiting ${countdownLabel(event.at + event.retryAfterMs, event.at)}`
         : `#${event.requestId} all cooling: synthetic 429 (retry in ${countdownLabel(event.at + event.retryAfterMs, event.at)})`;
+    // The type column says `queued`, `dequeued` or `paced`: the text says why, how long, how many.
+    case "queued":
+      return `#${event.requestId} waits: all ${event.reason}`;
+    case "dequeued":
+      return `#${event.requestId} ${event.result.replace("-", " ")} after ${countdownLabel(event.at, event.at - event.waitedMs)}`;
+    case "paced":
+      return `${event.backend.name}${event.deployment === null ? "" : ` (${event.deployment})`}: ${event.allowed === null ? "no limit" : `at most ${event.allowed} in flight, ${basisLabel(event.basis)}`}`;
     default: {
       const unknown = event as { type: string; backend?: { name: string } };
       return unknown.backend === undefined ? unknown.type : `${unknown.type} ${unknown.backend.name}`;

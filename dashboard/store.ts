@@ -32,7 +32,7 @@ export interface RowState {
 const isRemote = (lb: DashboardBalancer): lb is RemoteBalancer =>
   typeof (lb as Partial<RemoteBalancer>).watch === "function";
 
-/** Countdowns are re-read this often while a backend is cooling. */
+/** Countdowns and the queue's oldest wait are re-read this often while a backend is cooling or a request waits. */
 const TICK_MS = 1000;
 
 // `deployments` may be missing from the snapshot of an older balancer (a remote one).
@@ -159,7 +159,9 @@ export class DashboardStore {
   }
 
   #updateTick(): void {
-    const counting = isCounting(this.#state.value.snapshot);
+    const { snapshot } = this.#state.value;
+    // Countdowns tick, and so does the oldest wait while requests wait.
+    const counting = isCounting(snapshot) || snapshot.queue?.waiting > 0;
     if (counting && this.#tick === null) {
       this.#tick = setTimeout(() => {
         this.#tick = null;

@@ -7,12 +7,8 @@ export interface Tier {
 }
 
 /** Groups a snapshot's backends by priority, lowest (tried first) first; configuration order within a tier. */
-export function tiersOf(snapshot: Snapshot): Tier[] {
-  const byPriority = new Map<number, BackendSnapshot[]>();
-  for (const backend of snapshot.backends) {
-    const list = byPriority.get(backend.priority);
-    if (list === undefined) byPriority.set(backend.priority, [backend]);
-    else list.push(backend);
-  }
-  return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([priority, backends]) => ({ priority, backends }));
+export function tiersOf({ backends }: Pick<Snapshot, "backends">): Tier[] {
+  return [...new Set(backends.map((backend) => backend.priority))]
+    .sort((a, b) => a - b)
+    .map((priority) => ({ priority, backends: backends.filter((backend) => backend.priority === priority) }));
 }

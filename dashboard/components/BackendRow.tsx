@@ -1,54 +1,79 @@
 import type { ReadonlySignal } from "@preact/signals";
-import type { JSX } from "preact";
-import type { DeploymentSnapshot } from "../../src/index.ts";
-import { countdownLabel, reasonLabel, timeLabel } from "../format.ts";
+import type { ComponentChildren, JSX } from "preact";
+import type { BackendSnapshot, DeploymentSnapshot } from "../../src/index.ts";
+import { basisLabel, countdownLabel, plural, reasonLabel, timeLabel } from "../format.ts";
 import type { RowState } from "../store.ts";
 import { ShareBar } from "./ShareBar.tsx";
 
-const STYLED_STATES = new Set(["available", "cooling", "ejected", "probing"]);
+/** The counts under the bar: the snapshot's field and its label. */
+const COUNTS = [
+  ["requests", "sent"],
+  ["successes", "ok"],
+  ["throttles", "× 429"],
+  ["errors", "err"],
+  ["inFlight", "in flight"],
+] as const;
 
-/** A state badge, with a countdown while `until` is ahead. */
-function StateBadge(props: { state: string; until: number | null; now: number; locale: string }): JSX.Element {
-  const { state, until, now, locale } = props;
+/**
+ * What a backend and a deployment both show: the name (and `children`, the backend's share), the state badge with a
+ * countdown while `until` is ahead, the reason while out of rotation, and the pacing while anything limits it:
+ * `3 of 5 in flight · from headers`, with the tokens left when it reported them.
+ */
+function Status(props: {
+  item: BackendSnapshot | DeploymentSnapshot;
+  now: number;
+  locale: string;
+  children?: ComponentChildren;
+}): JSX.Element {
+  const { item, now, locale } = props;
+  // `state` is a string on purpose: states added by later versions render as their name.
+  const { until, reason, consecutiveFailures, pacing } = item;
+  const state: string = item.state;
   const counting = until !== null && until > now;
+  const left = counting && countdownLabel(until, now, locale);
+  // `pacing` is missing from the snapshot of a balancer of an older version.
+  const tokens = pacing?.remainingTokens ?? -1;
   return (
-    <span class={`state ${STYLED_STATES.has(state) ? state : "other"}`}>
-      {state}
-      {counting && (
-        <>
-          {" · "}
-          <span class="countdown" role="timer" aria-label={`back in ${countdownLabel(until, now, locale)}`}>
-            {countdownLabel(until, now, locale)}
-          </span>
-        </>
-      )}
-    </span>
-  );
-}
-
-/** One deployment with rotation state of its own, under its backend (a 429 is kept per deployment). */
-function DeploymentRow(props: { deployment: DeploymentSnapshot; now: number; locale: string }): JSX.Element {
-  const { deployment, now, locale } = props;
-  const state: string = deployment.state;
-  const counting = deployment.until !== null && deployment.until > now;
-  return (
-    <li class="deployment" data-deployment={deployment.name} data-state={state}>
+    <>
       <div class="row">
-        <span class="name">{deployment.name}</span>
-        <StateBadge state={state} until={deployment.until} now={now} locale={locale} />
+        <span class="name" title={(item as BackendSnapshot).url}>
+          {item.name}
+        </span>
+        {props.children}
+        {/* A state without a style of its own (a later version's) gets the `.state` colour. */}
+        <span class={`state ${state}`}>
+          {state}
+          {left && (
+            <>
+              {" · "}
+              <span class="countdown" role="timer" aria-label={`back in ${left}`}>
+                {left}
+              </span>
+            </>
+          )}
+        </span>
       </div>
-      {deployment.reason !== null && (
+      {reason !== null && (
         <div class="detail reason">
-          {reasonLabel(deployment.reason)}
-          {counting && ` · back at ${timeLabel(deployment.until!, locale).slice(0, 8)}`}
+          {reasonLabel(reason)}
+          {counting && ` · back at ${timeLabel(until, locale).slice(0, 8)}`}
+          {consecutiveFailures > 1 && ` · ${consecutiveFailures} failures in a row`}
         </div>
       )}
-    </li>
+      {pacing && (
+        <div class="detail pacing">
+          {pacing.allowed === null ? pacing.reserved : `${pacing.reserved} of ${pacing.allowed}`} in flight ·{" "}
+          {basisLabel(pacing.basis)}
+          {tokens >= 0 && ` · ${plural(tokens, "token")} left`}
+        </div>
+      )}
+    </>
   );
 }
 
 /**
- * One backend: state as text and colour, countdown and reason while out of rotation, counts and share bar.
+ * One backend: state as text and colour, countdown and reason while out of rotation, pacing, its deployments with
+ * rotation state of their own (a 429 is kept per deployment), counts and share bar.
  * It reads its own `row` signal, so it re-renders when that changes and not when another backend does.
  */
 export function BackendRow(props: {
@@ -58,40 +83,41 @@ export function BackendRow(props: {
 }): JSX.Element {
   const { locale } = props;
   const { backend, now, total, scale } = props.row.value;
-  // `state` is a string on purpose: states added by later versions render as their name.
-  const state: string = backend.state;
-  const counting = backend.until !== null && backend.until > now;
   const share = total === 0 ? 0 : Math.round((backend.requests / total) * 100);
   return (
-    <li class="backend" data-backend={backend.name} data-state={state} aria-label={`${backend.name}: ${state}`}>
-      <div class="row">
-        <span class="name" title={backend.url}>
-          {backend.name}
-        </span>
+    <li
+      class="backend"
+      data-backend={backend.name}
+      data-state={backend.state}
+      aria-label={`${backend.name}: ${backend.state}`}
+    >
+      <Status item={backend} now={now} locale={locale}>
         <span class="share">{share}% of requests</span>
-        <StateBadge state={state} until={backend.until} now={now} locale={locale} />
-      </div>
-      {backend.reason !== null && (
-        <div class="detail reason">
-          {reasonLabel(backend.reason)}
-          {counting && ` · back at ${timeLabel(backend.until!, locale).slice(0, 8)}`}
-          {backend.consecutiveFailures > 1 && ` · ${backend.consecutiveFailures} failures in a row`}
-        </div>
-      )}
+      </Status>
       {(backend.deployments ?? []).length > 0 && (
         <ul class="deployments" aria-label={`Deployments of ${backend.name}`}>
           {backend.deployments.map((deployment) => (
-            <DeploymentRow key={deployment.name} deployment={deployment} now={now} locale={locale} />
+            <li
+              class="deployment"
+              key={deployment.name}
+              data-deployment={deployment.name}
+              data-state={deployment.state}
+            >
+              <Status item={deployment} now={now} locale={locale} />
+            </li>
           ))}
         </ul>
       )}
       <ShareBar backend={backend} scale={scale} />
       <div class="detail counts">
-        <span data-count="requests">{backend.requests} sent</span> ·{" "}
-        <span data-count="successes">{backend.successes} ok</span> ·{" "}
-        <span data-count="throttles">{backend.throttles} × 429</span> ·{" "}
-        <span data-count="errors">{backend.errors} err</span> ·{" "}
-        <span data-count="inFlight">{backend.inFlight} in flight</span>
+        {COUNTS.map(([count, label], i) => (
+          <>
+            {i > 0 && " · "}
+            <span data-count={count}>
+              {backend[count]} {label}
+            </span>
+          </>
+        ))}
         {backend.lastStatus !== null && ` · last status ${backend.lastStatus}`}
       </div>
     </li>

@@ -1,6 +1,6 @@
 import { useSignal } from "@preact/signals";
 import type { JSX } from "preact";
-import { plural } from "../format.ts";
+import { countdownLabel, plural } from "../format.ts";
 import type { DashboardStore } from "../store.ts";
 import { EventLog } from "./EventLog.tsx";
 import { ShareLegend } from "./ShareBar.tsx";
@@ -23,6 +23,7 @@ export function Panel(props: { store: DashboardStore; collapsed?: boolean; local
   const collapsed = useSignal(props.collapsed ?? false);
   const { snapshot, totals, log, unseen, connection } = store.state.value;
   const paused = store.paused.value;
+  const { queue } = snapshot;
   const away = snapshot.backends.filter(
     (backend) =>
       backend.state !== "available" ||
@@ -35,6 +36,14 @@ export function Panel(props: { store: DashboardStore; collapsed?: boolean; local
         <span class="summary" aria-live="polite">
           {plural(snapshot.backends.length, "backend")} · {away === 0 ? "all available" : `${away} out of rotation`}
         </span>
+        {/* `queue` is missing from the snapshot of a balancer of an older version. */}
+        {queue && queue.waiting + queue.maxWaitedMs > 0 && (
+          <span class="queue" data-waiting={queue.waiting}>
+            {plural(queue.waiting, "request")} waiting
+            {queue.waiting > 0 && `, oldest ${countdownLabel(queue.oldestWaitMs, 0, locale)}`} · max{" "}
+            {countdownLabel(queue.maxWaitedMs, 0, locale)}
+          </span>
+        )}
         {connection !== null && connection !== "connected" && (
           <span class={`connection ${connection}`} role="status">
             {CONNECTION_LABELS[connection]}

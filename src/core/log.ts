@@ -6,6 +6,20 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 const iso = (at: number): string => new Date(at).toISOString();
 const keyOf = (event: { backend: { name: string }; deployment: string | null }): string =>
   `${event.backend.name}\u0000${event.deployment ?? ""}`;
+/** An event's fields for a log line: all but `type` and `at`, the backend by its name. */
+const fieldsOf = ({
+  type: _type,
+  at: _at,
+  backend,
+  ...rest
+}: {
+  type: string;
+  at: number;
+  backend: { name: string };
+}): LogFields => ({
+  ...rest,
+  backend: backend.name,
+});
 const where = (event: { backend: { name: string }; deployment: string | null }): string =>
   event.deployment === null ? event.backend.name : `${event.backend.name} (${event.deployment})`;
 
@@ -13,12 +27,16 @@ const where = (event: { backend: { name: string }; deployment: string | null }):
  * Writes log lines from the events, so a balancer without a logger does no logging work. A
  * cooldown is logged once when it starts (a cooldown already logged and not yet over is not
  * logged again, wherever it comes from); synthetic 429s while every backend cools are logged once
- * until the soonest recovery, and the next line says how many were left out.
+ * until the soonest recovery, and the next line says how many were left out. Requests joining and
+ * leaving the queue go to debug; pacing goes to info when a backend or deployment becomes limited
+ * (it had no limit, or none logged), and to debug when an existing limit moves or is lifted, so a
+ * limit read from every response's headers is one info line, not one per response.
  */
 export function attachLogger(events: Emitter, logger: Logger): void {
   const cooling = new Map<string, number>(); // key → until, for cooldowns logged and not over
   let exhaustedUntil = Number.NEGATIVE_INFINITY;
   let exhaustedUnlogged = 0;
+  const paced = new Set<string>(); // keys with a limit logged at info and not lifted since
 
   events.on("*", (event: LoadBalancerEvent) => {
     switch (event.type) {
@@ -79,16 +97,11 @@ export function attachLogger(events: Emitter, logger: Logger): void {
         cooling.delete(keyOf(event));
         logger.info?.(
           `Backend ${where(event)} back after ${seconds(event.downMs)}; ${event.hits} ${event.hits === 1 ? "attempt" : "attempts"} ran into the cooldown`,
-          { backend: event.backend.name, deployment: event.deployment, downMs: event.downMs, hits: event.hits },
+          fieldsOf(event),
         );
         break;
       case "probe":
-        if (event.success)
-          logger.info?.(`Probe of ${where(event)} succeeded: back in rotation`, {
-            backend: event.backend.name,
-            deployment: event.deployment,
-            requestId: event.requestId,
-          });
+        if (event.success) logger.info?.(`Probe of ${where(event)} succeeded: back in rotation`, fieldsOf(event));
         break;
       case "exhausted": {
         const fields: LogFields = {
@@ -110,6 +123,32 @@ export function attachLogger(events: Emitter, logger: Logger): void {
           });
           exhaustedUntil = event.at + event.retryAfterMs;
           exhaustedUnlogged = 0;
+        }
+        break;
+      }
+      case "queued":
+      case "dequeued": {
+        const { type, at: _at, waiting, ...fields } = event;
+        logger.debug?.(
+          type === "queued"
+            ? `Request ${event.requestId} queued (${event.reason}); ${waiting} waiting`
+            : `Request ${event.requestId} ${event.result.replace("-", " ")} after ${seconds(event.waitedMs)} in the queue; ${waiting} still waiting`,
+          { ...fields, queueLength: waiting },
+        );
+        break;
+      }
+      case "paced": {
+        const key = keyOf(event);
+        const fields = fieldsOf(event);
+        if (event.allowed === null) {
+          paced.delete(key);
+          logger.debug?.(`Backend ${where(event)} no longer paced`, fields);
+        } else {
+          logger[paced.has(key) ? "debug" : "info"]?.(
+            `Backend ${where(event)} paced: at most ${event.allowed} in flight (${event.basis})`,
+            fields,
+          );
+          paced.add(key);
         }
         break;
       }

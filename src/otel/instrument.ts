@@ -16,7 +16,7 @@ const SCOPE = "openai-priority-loadbalancer";
 /**
  * Instruments a balancer: a CLIENT span per attempt (a child of the caller's active span), named and
  * attributed per the OpenTelemetry GenAI semantic conventions, and the `lb.*` metrics (attempts,
- * outcomes, cooldowns, backend state, in flight, time waited, calls per response). See
+ * outcomes, cooldowns, backend state, in flight, time waited, calls per response, the queue and pacing). See
  * docs/server-visibility.md for every name.
  *
  * @returns A function that removes the instrumentation (ends open spans, unregisters callbacks). Idempotent.

@@ -1,5 +1,5 @@
-import type { Attributes, Meter } from "@opentelemetry/api";
-import type { LoadBalancer } from "../types/balancer.ts";
+import type { Attributes, BatchObservableResult, Meter, Observable } from "@opentelemetry/api";
+import type { LoadBalancer, PacingSnapshot } from "../types/balancer.ts";
 import type { LoadBalancerEvent } from "../types/events.ts";
 
 const STATES = ["available", "cooling", "ejected", "probing"] as const;
@@ -12,72 +12,115 @@ interface OpenRequest {
 /** Requests that never end (a caller that never aborts nor reads) must not grow this map without bound. */
 const MAX_OPEN = 10_000;
 
+/** An instrument: its name, description, unit, and for a histogram its bucket boundaries. */
+type Spec = readonly [name: string, description: string, unit: string, boundaries?: number[]];
+
+/** The counters, fed by events. */
+const COUNTERS = {
+  attempts: ["lb.attempts", "Attempts sent to backends", "{attempt}"],
+  outcomes: ["lb.outcomes", "Ends of attempts, by result (response, failure, aborted) and failure reason", "{attempt}"],
+  cooldowns: ["lb.cooldowns", "Transitions of a backend (or deployment) into a cooldown", "{cooldown}"],
+  exhausted: [
+    "lb.exhausted",
+    "Times no backend was available for a request, by whether the balancer waited",
+    "{event}",
+  ],
+} as const satisfies Record<string, Spec>;
+
+/** The histograms, fed by events. */
+const HISTOGRAMS = {
+  attemptDuration: ["lb.attempt.duration", "From sending an attempt to its response headers or failure", "s"],
+  waited: [
+    "lb.request.wait",
+    "Time a request spent in the balancer and not on a backend (waits for a recovery, routing)",
+    "s",
+  ],
+  callsPerResponse: [
+    "lb.request.attempts",
+    "Backend calls made for each response handed back to the caller",
+    "{attempt}",
+    [1, 2, 3, 4, 5, 8],
+  ],
+  queueWait: [
+    "lb.queue.wait",
+    "Time a request waited in the balancer's queue, by how it left it (resumed, timed-out, aborted)",
+    "s",
+  ],
+} as const satisfies Record<string, Spec>;
+
+/** The observable instruments, read from one `snapshot()` per collection. */
+const OBSERVED = {
+  state: [
+    "lb.backend.state",
+    "1 for the state each backend (and each deployment with state of its own, `lb.deployment`) is in, 0 for the others",
+    "",
+  ],
+  inFlight: ["lb.backend.in_flight", "Attempts sent that have not received response headers yet", "{attempt}"],
+  waiting: ["lb.queue.waiting", "Requests waiting in the balancer's queue", "{request}"],
+  allowed: [
+    "lb.pacing.allowed",
+    "Requests pacing lets be in flight at once to a backend (or deployment, `lb.deployment`) that is paced",
+    "{request}",
+  ],
+  reserved: [
+    "lb.pacing.reserved",
+    "Requests in flight holding a reservation on a backend (or deployment, `lb.deployment`) that is paced",
+    "{request}",
+  ],
+} as const satisfies Record<string, Spec>;
+
+function table<K extends string, T>(specs: Record<K, Spec>, make: (spec: Spec) => T): Record<K, T> {
+  return Object.fromEntries(Object.entries<Spec>(specs).map(([key, spec]) => [key, make(spec)])) as Record<K, T>;
+}
+
 /**
  * The balancer's metrics, fed by its events and its snapshot. Returns the event listener and a
- * function that removes the observable callbacks.
+ * function that removes the observable callback.
  */
 export function recordMetrics(
   lb: Pick<LoadBalancer, "snapshot">,
   meter: Meter,
 ): { onEvent: (event: LoadBalancerEvent) => void; remove: () => void } {
-  const attempts = meter.createCounter("lb.attempts", {
-    description: "Attempts sent to backends",
-    unit: "{attempt}",
-  });
-  const outcomes = meter.createCounter("lb.outcomes", {
-    description: "Ends of attempts, by result (response, failure, aborted) and failure reason",
-    unit: "{attempt}",
-  });
-  const attemptDuration = meter.createHistogram("lb.attempt.duration", {
-    description: "From sending an attempt to its response headers or failure",
-    unit: "s",
-  });
-  const cooldowns = meter.createCounter("lb.cooldowns", {
-    description: "Transitions of a backend (or deployment) into a cooldown",
-    unit: "{cooldown}",
-  });
-  const exhausted = meter.createCounter("lb.exhausted", {
-    description: "Times no backend was available for a request, by whether the balancer waited",
-    unit: "{event}",
-  });
-  const waited = meter.createHistogram("lb.request.wait", {
-    description: "Time a request spent in the balancer and not on a backend (waits for a recovery, routing)",
-    unit: "s",
-  });
-  const callsPerResponse = meter.createHistogram("lb.request.attempts", {
-    description: "Backend calls made for each response handed back to the caller",
-    unit: "{attempt}",
-    advice: { explicitBucketBoundaries: [1, 2, 3, 4, 5, 8] },
-  });
-  const state = meter.createObservableGauge("lb.backend.state", {
-    description:
-      "1 for the state each backend (and each deployment with state of its own, `lb.deployment`) is in, 0 for the others",
-  });
-  const inFlight = meter.createObservableUpDownCounter("lb.backend.in_flight", {
-    description: "Attempts sent that have not received response headers yet",
-    unit: "{attempt}",
-  });
-  const observe = (result: Parameters<Parameters<typeof state.addCallback>[0]>[0]): void => {
-    for (const backend of lb.snapshot().backends) {
+  const counter = table(COUNTERS, ([name, description, unit]) => meter.createCounter(name, { description, unit }));
+  const histogram = table(HISTOGRAMS, ([name, description, unit, boundaries]) =>
+    meter.createHistogram(name, {
+      description,
+      unit,
+      ...(boundaries && { advice: { explicitBucketBoundaries: boundaries } }),
+    }),
+  );
+  const observed: Record<keyof typeof OBSERVED, Observable> = table(OBSERVED, ([name, description, unit]) =>
+    name === "lb.backend.in_flight"
+      ? meter.createObservableUpDownCounter(name, { description, unit })
+      : meter.createObservableGauge(name, unit === "" ? { description } : { description, unit }),
+  );
+
+  const observePacing = (result: BatchObservableResult, pacing: PacingSnapshot | null | undefined, at: Attributes) => {
+    if (pacing == null) return;
+    if (pacing.allowed !== null) result.observe(observed.allowed, pacing.allowed, at);
+    result.observe(observed.reserved, pacing.reserved, at);
+  };
+  const observe = (result: BatchObservableResult): void => {
+    const snapshot = lb.snapshot();
+    // `queue`, `pacing` and `deployments` may be missing from the snapshot of a balancer of an older version.
+    if (snapshot.queue) result.observe(observed.waiting, snapshot.queue.waiting);
+    for (const backend of snapshot.backends) {
+      const at: Attributes = { "lb.backend.name": backend.name };
       for (const name of STATES)
-        result.observe(name === backend.state ? 1 : 0, { "lb.backend.name": backend.name, "lb.backend.state": name });
+        result.observe(observed.state, name === backend.state ? 1 : 0, { ...at, "lb.backend.state": name });
+      result.observe(observed.inFlight, backend.inFlight, at);
+      observePacing(result, backend.pacing, at);
       // Quotas are per deployment: a deployment with state of its own is observed under its backend.
-      for (const deployment of backend.deployments) {
-        for (const name of STATES) {
-          result.observe(name === deployment.state ? 1 : 0, {
-            "lb.backend.name": backend.name,
-            "lb.deployment": deployment.name,
-            "lb.backend.state": name,
-          });
-        }
+      for (const deployment of backend.deployments ?? []) {
+        const of: Attributes = { ...at, "lb.deployment": deployment.name };
+        for (const name of STATES)
+          result.observe(observed.state, name === deployment.state ? 1 : 0, { ...of, "lb.backend.state": name });
+        observePacing(result, deployment.pacing, of);
       }
     }
   };
-  const observeInFlight = (result: Parameters<Parameters<typeof inFlight.addCallback>[0]>[0]): void => {
-    for (const backend of lb.snapshot().backends) result.observe(backend.inFlight, { "lb.backend.name": backend.name });
-  };
-  state.addCallback(observe);
-  inFlight.addCallback(observeInFlight);
+  const observables = Object.values(observed);
+  meter.addBatchObservableCallback(observe, observables);
 
   const open = new Map<number, OpenRequest>();
   const onEvent = (event: LoadBalancerEvent): void => {
@@ -87,7 +130,7 @@ export function recordMetrics(
           "lb.backend.name": event.backend.name,
           "lb.backend.priority": event.backend.priority,
         };
-        attempts.add(1, attributes);
+        counter.attempts.add(1, attributes);
         if (!open.has(event.requestId)) {
           if (open.size >= MAX_OPEN) open.delete(open.keys().next().value as number);
           open.set(event.requestId, { backendMs: 0 });
@@ -97,30 +140,35 @@ export function recordMetrics(
       case "outcome": {
         const attributes: Attributes = { "lb.backend.name": event.backend.name, "lb.outcome": event.result };
         if (event.reason !== undefined) attributes["lb.cooldown.reason"] = event.reason;
-        outcomes.add(1, attributes);
-        attemptDuration.record(event.durationMs / 1000, attributes);
+        counter.outcomes.add(1, attributes);
+        histogram.attemptDuration.record(event.durationMs / 1000, attributes);
         const request = open.get(event.requestId);
         if (request !== undefined) request.backendMs += event.durationMs;
         if (event.result === "aborted") open.delete(event.requestId);
         break;
       }
       case "cooldown":
-        cooldowns.add(1, {
+        counter.cooldowns.add(1, {
           "lb.backend.name": event.backend.name,
           "lb.cooldown.reason": event.reason,
           "lb.cooldown.remote": event.remote,
         });
         break;
       case "exhausted":
-        exhausted.add(1, { "lb.waiting": event.waiting });
+        counter.exhausted.add(1, { "lb.waiting": event.waiting });
         if (!event.waiting) open.delete(event.requestId);
+        break;
+      case "dequeued":
+        histogram.queueWait.record(event.waitedMs / 1000, { "lb.queue.result": event.result });
+        // A request the caller gave up while it waited ends here; one that timed out ends with its `exhausted` event.
+        if (event.result === "aborted") open.delete(event.requestId);
         break;
       case "response": {
         const backendMs = open.get(event.requestId)?.backendMs ?? 0;
         open.delete(event.requestId);
         const attributes: Attributes = { "http.response.status_code": event.status };
-        waited.record(Math.max(0, event.latencyMs - backendMs) / 1000, attributes);
-        callsPerResponse.record(event.attempt, attributes);
+        histogram.waited.record(Math.max(0, event.latencyMs - backendMs) / 1000, attributes);
+        histogram.callsPerResponse.record(event.attempt, attributes);
         break;
       }
     }
@@ -128,8 +176,7 @@ export function recordMetrics(
   return {
     onEvent,
     remove: () => {
-      state.removeCallback(observe);
-      inFlight.removeCallback(observeInFlight);
+      meter.removeBatchObservableCallback(observe, observables);
       open.clear();
     },
   };

@@ -46,6 +46,8 @@ export interface DeploymentSnapshot {
   readonly until: number | null;
   readonly reason: CooldownReason | null;
   readonly consecutiveFailures: number;
+  /** The pacing of this deployment; `null` while nothing limits it. */
+  readonly pacing: PacingSnapshot | null;
 }
 
 /** One backend in {@link Snapshot}. */

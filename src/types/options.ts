@@ -52,12 +52,18 @@ export interface LogFields {
   readonly attempt?: number;
   /** The response status, when there was one. */
   readonly status?: number;
-  /** Why the backend cools down (a `CooldownReason`) or why an attempt failed. */
+  /** Why the backend cools down (a `CooldownReason`), why an attempt failed, or why a request waits (`cooling`, `paced`). */
   readonly reason?: string;
   /** How long the cooldown lasts, ms. */
   readonly cooldownMs?: number;
   /** When the backend is back, as an ISO 8601 date-time. */
   readonly until?: string;
+  /** Requests in the balancer's queue after a request joined or left it (`waiting` is the `exhausted` event's boolean). */
+  readonly queueLength?: number;
+  /** How long a request that left the queue waited in it, ms. */
+  readonly waitedMs?: number;
+  /** Requests that pacing lets be in flight at once to the backend or deployment; `null`: no limit any more. */
+  readonly allowed?: number | null;
   /** Any further field of the event (`ejected`, `remote`, `hits`, `downMs`, `retryAfterMs`…). */
   readonly [field: string]: unknown;
 }

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Emitter } from "../../src/core/events.js";
 import { attachLogger } from "../../src/core/log.js";
-import { type CooldownEvent, createLoadBalancer, type LogFields, type Logger } from "../../src/index.js";
+import {
+  type CooldownEvent,
+  createLoadBalancer,
+  type LoadBalancerEvent,
+  type LogFields,
+  type Logger,
+} from "../../src/index.js";
 import { SimulatedBackends, ok, tooMany } from "../support/backends.js";
 
 type Line = [level: string, message: string, fields: LogFields | undefined];
@@ -169,5 +175,86 @@ describe("the logger", () => {
     ]);
     warn.mockRestore();
     debug.mockRestore();
+  });
+
+  it("logs requests joining and leaving the queue at debug, with the queue's length and the wait", () => {
+    const events = new Emitter(() => {});
+    const { logger, lines } = recorder();
+    attachLogger(events, logger);
+    const emit = (event: Record<string, unknown>) =>
+      events.emit({ at: T0, requestId: 7, attempt: 2, ...event } as unknown as LoadBalancerEvent);
+    emit({ type: "queued", reason: "cooling", waiting: 3, retryAfterMs: 4000 });
+    emit({ type: "queued", reason: "paced", waiting: 1, retryAfterMs: 250 });
+    emit({ type: "dequeued", result: "resumed", waitedMs: 1234, waiting: 2 });
+    emit({ type: "dequeued", result: "timed-out", waitedMs: 30_000, waiting: 0 });
+    expect(lines).toEqual([
+      [
+        "debug",
+        "Request 7 queued (cooling); 3 waiting",
+        { requestId: 7, attempt: 2, reason: "cooling", queueLength: 3, retryAfterMs: 4000 },
+      ],
+      [
+        "debug",
+        "Request 7 queued (paced); 1 waiting",
+        { requestId: 7, attempt: 2, reason: "paced", queueLength: 1, retryAfterMs: 250 },
+      ],
+      [
+        "debug",
+        "Request 7 resumed after 1.2 s in the queue; 2 still waiting",
+        { requestId: 7, attempt: 2, result: "resumed", waitedMs: 1234, queueLength: 2 },
+      ],
+      [
+        "debug",
+        "Request 7 timed out after 30 s in the queue; 0 still waiting",
+        { requestId: 7, attempt: 2, result: "timed-out", waitedMs: 30_000, queueLength: 0 },
+      ],
+    ]);
+  });
+
+  it("logs pacing at info when a deployment becomes limited, and its moves and lifting at debug", () => {
+    const events = new Emitter(() => {});
+    const { logger, lines } = recorder();
+    attachLogger(events, logger);
+    const backend = { name: "ptu", url: "https://ptu.example", priority: 1, weight: 1 };
+    const paced = (allowed: number | null, deployment: string | null = "gpt-4o"): LoadBalancerEvent => ({
+      type: "paced",
+      at: T0,
+      backend,
+      deployment,
+      allowed,
+      basis: "headers",
+    });
+    events.emit(paced(5));
+    events.emit(paced(4));
+    events.emit(paced(2, null));
+    events.emit(paced(null));
+    events.emit(paced(3));
+    expect(lines).toEqual([
+      [
+        "info",
+        "Backend ptu (gpt-4o) paced: at most 5 in flight (headers)",
+        { backend: "ptu", deployment: "gpt-4o", allowed: 5, basis: "headers" },
+      ],
+      [
+        "debug",
+        "Backend ptu (gpt-4o) paced: at most 4 in flight (headers)",
+        { backend: "ptu", deployment: "gpt-4o", allowed: 4, basis: "headers" },
+      ],
+      [
+        "info",
+        "Backend ptu paced: at most 2 in flight (headers)",
+        { backend: "ptu", deployment: null, allowed: 2, basis: "headers" },
+      ],
+      [
+        "debug",
+        "Backend ptu (gpt-4o) no longer paced",
+        { backend: "ptu", deployment: "gpt-4o", allowed: null, basis: "headers" },
+      ],
+      [
+        "info",
+        "Backend ptu (gpt-4o) paced: at most 3 in flight (headers)",
+        { backend: "ptu", deployment: "gpt-4o", allowed: 3, basis: "headers" },
+      ],
+    ]);
   });
 });

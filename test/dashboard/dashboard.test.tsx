@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type FetchFunction, type LoadBalancerEvent } from "../../src/index.js";
 import { backendSnapshot, createFakeBalancer } from "./fake-balancer.js";
-import { advance, click, mount, nextFrame, type Mounted } from "./render.js";
+import { advance, click, mount, nextFrame, useFakeClock } from "./render.js";
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
@@ -25,25 +25,11 @@ const backends = [
   { name: "paygo-b", url: "https://paygo-b.example", priority: 2 },
 ];
 
-let mounted: Mounted | undefined;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-
-afterEach(() => {
-  mounted?.unmount();
-  mounted = undefined;
-  // Undo stubs and spies first: they hold the fake timers' functions.
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  vi.useRealTimers();
-});
+useFakeClock(T0);
 
 describe("tiers and states", () => {
   it("lists tiers in priority order, whatever the configuration order", () => {
-    mounted = mount(createLoadBalancer({ backends }));
+    const mounted = mount(createLoadBalancer({ backends }));
     expect(mounted.all(".tier").map((tier) => tier.dataset.priority)).toEqual(["1", "2", "3"]);
     expect(mounted.all(".backend").map((row) => row.dataset.backend)).toEqual(["ptu", "paygo-a", "paygo-b", "far"]);
   });
@@ -54,7 +40,7 @@ describe("tiers and states", () => {
       fetch: scriptedFetch({ "ptu.example": [rateLimited(30_000)] }),
       random: () => 0,
     });
-    mounted = mount(lb);
+    const mounted = mount(lb);
     await lb.fetch("https://ptu.example/openai/chat", { method: "POST", body: "{}" });
     nextFrame();
 
@@ -82,7 +68,7 @@ describe("tiers and states", () => {
       random: () => 0,
       defaultCooldownMs: 10_000,
     });
-    mounted = mount(lb);
+    const mounted = mount(lb);
     await lb.fetch("https://ptu.example/openai/chat", { method: "POST", body: "{}" });
     nextFrame();
     const row = '[data-backend="ptu"]';
@@ -109,7 +95,7 @@ describe("tiers and states", () => {
         reason: "maintenance" as "quota",
       }),
     ]);
-    mounted = mount(lb);
+    const mounted = mount(lb);
     expect(mounted.text('[data-backend="a"] .state')).toBe("ejected · 5 s");
     expect(mounted.text('[data-backend="a"] .reason')).toMatch(
       /^rate limit \(no requests left in the window\) · back at /,
@@ -128,14 +114,14 @@ describe("counts, bars and totals", () => {
       fetch: scriptedFetch({ "ptu.example": [rateLimited(60_000)], "paygo-a.example": [serverError()] }),
       selection: "round-robin",
     });
-    mounted = mount(lb);
+    const mounted = mount(lb);
     // 1: ptu 429 → paygo-a 503 → paygo-b 200. 2–3: ptu and paygo-a cool, so paygo-b serves.
     for (let i = 0; i < 3; i++) await lb.fetch("https://ptu.example/x", { method: "POST", body: "{}" });
     nextFrame();
 
     const counts = (name: string): Record<string, string> =>
       Object.fromEntries(
-        mounted!.all(`[data-backend="${name}"] [data-count]`).map((el) => [el.dataset.count, el.textContent ?? ""]),
+        mounted.all(`[data-backend="${name}"] [data-count]`).map((el) => [el.dataset.count, el.textContent ?? ""]),
       );
     expect(counts("ptu")).toEqual({
       requests: "1 sent",
@@ -150,7 +136,7 @@ describe("counts, bars and totals", () => {
 
     // The busiest backend fills the bar; the others are scaled to it.
     const widths = (name: string): string[] =>
-      mounted!.all(`[data-backend="${name}"] .bar > span`).map((segment) => segment.style.width);
+      mounted.all(`[data-backend="${name}"] .bar > span`).map((segment) => segment.style.width);
     expect(widths("paygo-b")).toEqual(["100%", "0%", "0%", "0%"]);
     expect(
       widths("ptu")
@@ -173,14 +159,14 @@ describe("counts, bars and totals", () => {
         "paygo.example": [() => new Response("{}", { status: 400 }), rateLimited(10_000)],
       }),
     });
-    mounted = mount(lb);
+    const mounted = mount(lb);
     // ptu 429 → paygo 400 (2 attempts); paygo 429 (1 attempt, then all cooling: synthetic 429); all cooling (0 attempts).
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await lb.fetch("https://ptu.example/x")).status);
     expect(statuses).toEqual([400, 429, 429]);
     nextFrame();
 
-    const total = (key: string): string => mounted!.text(`[data-total="${key}"] dd`);
+    const total = (key: string): string => mounted.text(`[data-total="${key}"] dd`);
     expect(total("requests")).toBe("3");
     expect(total("4xx")).toBe("1");
     expect(mounted.all('[data-total="2xx"]')).toHaveLength(0);
@@ -192,7 +178,7 @@ describe("counts, bars and totals", () => {
 describe("event log", () => {
   it("keeps the last 100 events, newest first", () => {
     const lb = createFakeBalancer();
-    mounted = mount(lb);
+    const mounted = mount(lb);
     for (let id = 1; id <= 150; id++) lb.emit(attemptEvent(id));
     nextFrame();
     const lines = mounted.all(".log li .text").map((el) => el.textContent);
@@ -203,7 +189,7 @@ describe("event log", () => {
 
   it("freezes while paused, counts what arrives meanwhile, and catches up on resume", () => {
     const lb = createFakeBalancer();
-    mounted = mount(lb);
+    const mounted = mount(lb);
     lb.emit(attemptEvent(1));
     nextFrame();
     const pause = mounted.get("button.pause");
@@ -229,7 +215,7 @@ describe("event log", () => {
 describe("bursts", () => {
   it("renders a burst of events once, in the next animation frame", () => {
     const lb = createFakeBalancer();
-    mounted = mount(lb);
+    const mounted = mount(lb);
     const raf = vi.spyOn(globalThis, "requestAnimationFrame");
     for (let id = 1; id <= 500; id++) lb.emit(attemptEvent(id));
     expect(raf).toHaveBeenCalledTimes(1);
@@ -241,7 +227,7 @@ describe("bursts", () => {
   it("falls back to a timeout where there is no requestAnimationFrame", () => {
     vi.stubGlobal("requestAnimationFrame", undefined);
     const lb = createFakeBalancer();
-    mounted = mount(lb);
+    const mounted = mount(lb);
     lb.emit(attemptEvent(1));
     lb.emit(attemptEvent(2));
     expect(vi.getTimerCount()).toBe(1);
@@ -265,24 +251,24 @@ function attemptEvent(requestId: number): LoadBalancerEvent {
 
 describe("mounting and unmounting", () => {
   it("renders into a shadow root of a host that resets inherited styles, floating when no element is given", () => {
-    mounted = mount(createFakeBalancer());
+    const mounted = mount(createFakeBalancer());
     expect(mounted.host.parentElement).toBe(document.body);
     expect(mounted.host.hasAttribute("data-floating")).toBe(true);
-    expect(mounted.root.querySelector("style")?.textContent).toMatch(/:host\s*{\s*all: initial;/);
+    expect(mounted.root.querySelector("style")?.textContent).toMatch(/:host\s*{\s*all:\s*initial;/);
     expect(document.body.querySelector(".panel")).toBeNull();
   });
 
   it("mounts inside a given element, not floating", () => {
     const element = document.createElement("div");
     document.body.append(element);
-    mounted = mount(createFakeBalancer(), element);
+    const mounted = mount(createFakeBalancer(), element);
     expect(mounted.host.parentElement).toBe(element);
     expect(mounted.host.hasAttribute("data-floating")).toBe(false);
     element.remove();
   });
 
   it("collapses and expands with a labelled button", () => {
-    mounted = mount(createFakeBalancer());
+    const mounted = mount(createFakeBalancer());
     const toggle = mounted.get("button.collapse");
     expect(toggle.getAttribute("aria-expanded")).toBe("true");
     expect(toggle.getAttribute("aria-controls")).toBe(mounted.get(".body").id);

@@ -1,33 +1,30 @@
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import { backendSnapshot, createFakeBalancer } from "./fake-balancer.js";
-import { advance, mount, type Mounted } from "./render.js";
+import { advance, mount, useFakeClock } from "./render.js";
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
-let mounted: Mounted | undefined;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-
-afterEach(() => {
-  mounted?.unmount();
-  mounted = undefined;
-  vi.useRealTimers();
-});
+useFakeClock(T0);
 
 it("lists deployments under their backend, a cooling one with its reason and a countdown that ticks", () => {
   const lb = createFakeBalancer([
     backendSnapshot({
       name: "ptu",
       deployments: [
-        { name: "gpt-4o", state: "cooling", until: T0 + 12_000, reason: "rate-limit", consecutiveFailures: 0 },
-        { name: "gpt-4o-mini", state: "available", until: null, reason: null, consecutiveFailures: 0 },
+        {
+          name: "gpt-4o",
+          state: "cooling",
+          until: T0 + 12_000,
+          reason: "rate-limit",
+          consecutiveFailures: 0,
+          pacing: null,
+        },
+        { name: "gpt-4o-mini", state: "available", until: null, reason: null, consecutiveFailures: 0, pacing: null },
       ],
     }),
     backendSnapshot({ name: "paygo", priority: 2 }),
   ]);
-  mounted = mount(lb);
+  const mounted = mount(lb);
   const ptu = '[data-backend="ptu"]';
   expect(mounted.get(ptu).dataset.state).toBe("available");
   expect(mounted.all(`${ptu} .deployment`).map((row) => row.dataset.deployment)).toEqual(["gpt-4o", "gpt-4o-mini"]);

@@ -1,4 +1,4 @@
-import type { BackendSnapshot, LoadBalancerEvent, Snapshot } from "../../src/index.js";
+import type { BackendSnapshot, LoadBalancerEvent, QueueSnapshot, Snapshot } from "../../src/index.js";
 import type { DashboardBalancer } from "../../dashboard/index.js";
 
 /** A balancer double that counts its active listeners and whose snapshot a test sets. */
@@ -6,6 +6,8 @@ export interface FakeBalancer extends DashboardBalancer {
   readonly activeListeners: number;
   emit(event: LoadBalancerEvent): void;
   setBackends(backends: BackendSnapshot[]): void;
+  /** The snapshot's queue from now on (initially nobody waits, nobody waited). */
+  setQueue(queue: QueueSnapshot): void;
 }
 
 /** A backend snapshot with zero counts, available, overridable (fields of later core versions included). */
@@ -34,6 +36,7 @@ export function backendSnapshot(overrides: Partial<BackendSnapshot> & { name: st
 export function createFakeBalancer(backends: BackendSnapshot[] = [backendSnapshot({ name: "ptu" })]): FakeBalancer {
   const listeners = new Set<(event: LoadBalancerEvent) => void>();
   let current = backends;
+  let queue: QueueSnapshot = { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 0 };
   const fake = {
     get activeListeners() {
       return listeners.size;
@@ -48,13 +51,16 @@ export function createFakeBalancer(backends: BackendSnapshot[] = [backendSnapsho
     snapshot: (): Snapshot => ({
       at: Date.now(),
       backends: current,
-      queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 0 },
+      queue,
     }),
     emit(event: LoadBalancerEvent): void {
       for (const listener of listeners) listener(event);
     },
     setBackends(next: BackendSnapshot[]): void {
       current = next;
+    },
+    setQueue(next: QueueSnapshot): void {
+      queue = next;
     },
   };
   return fake as FakeBalancer;

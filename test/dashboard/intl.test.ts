@@ -1,22 +1,12 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { expect, it } from "vitest";
 import { countdownLabel, timeLabel } from "../../dashboard/format.js";
 import { backendSnapshot, createFakeBalancer } from "./fake-balancer.js";
-import { mount, type Mounted } from "./render.js";
+import { mount, useFakeClock } from "./render.js";
 
 const T0 = new Date(2025, 0, 1, 14, 3, 7, 250).getTime();
-let mounted: Mounted | undefined;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-});
-
-afterEach(() => {
-  mounted?.unmount();
-  mounted = undefined;
-  vi.useRealTimers();
-});
+useFakeClock(T0);
 
 it("formats clock times on a 24-hour clock with milliseconds, with Intl", () => {
   expect(timeLabel(T0)).toBe("14:03:07.250");
@@ -43,7 +33,7 @@ it("shows a German dashboard's countdowns and clock times in German when mounted
   const lb = createFakeBalancer([
     backendSnapshot({ name: "ptu", state: "cooling", until: T0 + 30_000, reason: "rate-limit" }),
   ]);
-  mounted = mount(lb, undefined, { locale: "de" });
+  const mounted = mount(lb, undefined, { locale: "de" });
   expect(mounted.text('[data-backend="ptu"] .countdown')).toBe("30 Sek.");
   expect(mounted.text('[data-backend="ptu"] .reason')).toBe("rate limit · back at 14:03:37");
 });

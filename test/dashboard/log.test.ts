@@ -32,6 +32,24 @@ group("log lines", () => {
     );
   });
 
+  it("describes waits in the queue and pacing: why, how long, how many", () => {
+    expect(describe(event({ type: "queued", reason: "paced", waiting: 3, retryAfterMs: 250 }))).toBe(
+      "#1 waits: all paced",
+    );
+    expect(describe(event({ type: "dequeued", result: "resumed", waitedMs: 1200, waiting: 0 }))).toBe(
+      "#1 resumed after 2 s",
+    );
+    expect(describe(event({ type: "dequeued", result: "aborted", waitedMs: 0, waiting: 0 }))).toBe(
+      "#1 aborted after 0 s",
+    );
+    expect(describe(event({ type: "paced", requestId: undefined, allowed: 3, basis: "configured" }))).toBe(
+      "ptu: at most 3 in flight, from rpm/tpm",
+    );
+    expect(describe(event({ type: "paced", requestId: undefined, deployment: "gpt-4o", allowed: null }))).toBe(
+      "ptu (gpt-4o): no limit",
+    );
+  });
+
   it("names the new cooldown reasons, and a quota 429 as a rate limit", () => {
     expect(reasonLabel("stream")).toBe("stream failed");
     expect(reasonLabel("rule")).toBe("matched a cooldown rule");

@@ -1,5 +1,5 @@
 import { act } from "preact/test-utils";
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import { mountDashboard, type DashboardBalancer, type MountDashboardOptions } from "../../dashboard/index.js";
 
 /** A mounted dashboard and ways to look into its shadow root. */
@@ -14,7 +14,27 @@ export interface Mounted {
   text(selector: string): string;
 }
 
-/** Mounts with Preact's renders flushed synchronously (`act`). */
+/** Mounted and not unmounted yet: {@link useFakeClock} unmounts them after each test. */
+const live = new Set<Mounted>();
+
+/**
+ * What every widget test file needs: fake timers at `t0` before each test; after each, whatever is still
+ * mounted is unmounted, stubs and spies are undone (they hold the fake timers' functions), and timers are real again.
+ */
+export function useFakeClock(t0: number): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(t0);
+  });
+  afterEach(() => {
+    for (const mounted of [...live]) mounted.unmount();
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+}
+
+/** Mounts with Preact's renders flushed synchronously (`act`); {@link useFakeClock} unmounts it after the test. */
 export function mount(lb: DashboardBalancer, element?: Element, options?: MountDashboardOptions): Mounted {
   let unmount = (): void => {};
   act(() => {
@@ -31,14 +51,19 @@ export function mount(lb: DashboardBalancer, element?: Element, options?: MountD
     if (element === null) throw new Error(`nothing matches ${selector}`);
     return element;
   };
-  return {
+  const mounted: Mounted = {
     host,
     root,
-    unmount: () => act(() => unmount()),
+    unmount: () => {
+      live.delete(mounted);
+      act(() => unmount());
+    },
     get,
     all,
     text: (selector) => (get(selector).textContent ?? "").replace(/\s+/g, " ").trim(),
   };
+  live.add(mounted);
+  return mounted;
 }
 
 /** Clicks and flushes the render it causes. */

@@ -1,22 +1,21 @@
 import { options, type VNode } from "preact";
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, expect, it } from "vitest";
 import { BackendRow } from "../../dashboard/components/BackendRow.js";
 import type { RowState } from "../../dashboard/store.js";
 import type { LoadBalancerEvent } from "../../src/index.js";
 import { backendSnapshot, createFakeBalancer } from "./fake-balancer.js";
-import { advance, mount, nextFrame, type Mounted } from "./render.js";
+import { advance, mount, nextFrame, useFakeClock } from "./render.js";
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
-let mounted: Mounted | undefined;
 // Preact's (mangled) render hook, called before each component renders.
 type RenderHook = { __r?: (vnode: VNode) => void };
 const hooks = options as RenderHook;
 const previous = hooks.__r;
 const renders = new Map<string, number>();
 
+useFakeClock(T0);
+
 beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
   renders.clear();
   hooks.__r = (vnode) => {
     if (vnode.type === BackendRow) {
@@ -28,17 +27,14 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  mounted?.unmount();
-  mounted = undefined;
   hooks.__r = previous;
-  vi.useRealTimers();
 });
 
 it("re-renders only the row of the backend that changed, and not a row whose backend did not", () => {
   const a = backendSnapshot({ name: "a" });
   const b = backendSnapshot({ name: "b", priority: 2 });
   const lb = createFakeBalancer([a, b]);
-  mounted = mount(lb);
+  const mounted = mount(lb);
   expect(renders).toEqual(
     new Map([
       ["a", 1],
@@ -65,4 +61,32 @@ it("re-renders only the row of the backend that changed, and not a row whose bac
   expect(mounted.text('[data-backend="a"] .countdown')).toBe("29 s");
   expect(renders.get("b")).toBe(1);
   expect(renders.get("a")).toBe(3);
+});
+
+it("re-renders only the row of the backend whose pacing changed when a paced event comes", () => {
+  const a = backendSnapshot({ name: "a" });
+  const b = backendSnapshot({ name: "b" });
+  const lb = createFakeBalancer([a, b]);
+  const mounted = mount(lb);
+  const paced = {
+    ...a,
+    pacing: {
+      allowed: 2,
+      reserved: 2,
+      remainingRequests: 2,
+      remainingTokens: null,
+      reservedTokens: 0,
+      basis: "headers",
+    },
+  } as typeof a;
+  lb.setBackends([paced, b]);
+  lb.emit({ type: "paced", at: T0, backend: paced, deployment: null, allowed: 2, basis: "headers" });
+  nextFrame();
+  expect(mounted.text('[data-backend="a"] .pacing')).toBe("2 of 2 in flight · from headers");
+  expect(renders).toEqual(
+    new Map([
+      ["a", 2],
+      ["b", 1],
+    ]),
+  );
 });

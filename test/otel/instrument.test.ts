@@ -11,8 +11,9 @@ import {
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createLoadBalancer } from "../../src/index.js";
+import { createLoadBalancer, type LoadBalancerEvent } from "../../src/index.js";
 import { genAiCall, instrument } from "../../src/otel/index.js";
+import { backendSnapshot, createFakeBalancer } from "../dashboard/fake-balancer.js";
 import { SimulatedBackends, ok, tooMany } from "../support/backends.js";
 
 /** The OpenTelemetry context carried across awaits by AsyncLocalStorage, as @opentelemetry/context-async-hooks does. */
@@ -245,6 +246,67 @@ describe("instrument: metrics", () => {
       points(metrics, "lb.attempts").map((p) => p.value),
     );
     expect(snapshots).toBe(readsBefore);
+    await shutdown();
+  });
+});
+
+describe("instrument: queue and pacing metrics", () => {
+  it("observes the queue's length and each paced backend's and deployment's allowed and reserved requests; records each queue wait", async () => {
+    const { meter, collect, shutdown } = metricsSetup();
+    const pacing = (allowed: number | null, reserved: number) =>
+      ({
+        allowed,
+        reserved,
+        remainingRequests: null,
+        remainingTokens: null,
+        reservedTokens: 0,
+        basis: "headers",
+      }) as const;
+    const deployment = { state: "available", until: null, reason: null, consecutiveFailures: 0 } as const;
+    const lb = createFakeBalancer([
+      backendSnapshot({
+        name: "ptu",
+        pacing: pacing(2, 2),
+        deployments: [
+          { ...deployment, name: "gpt-4o", pacing: pacing(5, 3) },
+          { ...deployment, name: "gpt-4o-mini", pacing: null },
+        ],
+      }),
+      backendSnapshot({ name: "paygo", priority: 2, pacing: pacing(null, 1) }),
+    ]);
+    lb.setQueue({ waiting: 3, oldestWaitMs: 1200, maxWaitedMs: 4000 });
+    const uninstrument = instrument(lb, { tracer: false, meter });
+    const left = (result: string, waitedMs: number): LoadBalancerEvent =>
+      ({ type: "dequeued", at: 0, requestId: 1, attempt: 1, result, waitedMs, waiting: 0 }) as LoadBalancerEvent;
+    lb.emit(left("resumed", 1500));
+    lb.emit(left("resumed", 500));
+    lb.emit(left("timed-out", 30_000));
+    const metrics = await collect();
+
+    expect(points(metrics, "lb.queue.waiting").map((p) => [p.attributes, p.value])).toEqual([[{}, 3]]);
+    const scoped = (name: string) =>
+      points(metrics, name).map((p) => [p.attributes["lb.backend.name"], p.attributes["lb.deployment"], p.value]);
+    // Only limits are observed: a deployment without pacing and a backend without a limit have no `allowed`.
+    expect(scoped("lb.pacing.allowed")).toEqual([
+      ["ptu", undefined, 2],
+      ["ptu", "gpt-4o", 5],
+    ]);
+    expect(scoped("lb.pacing.reserved")).toEqual([
+      ["ptu", undefined, 2],
+      ["ptu", "gpt-4o", 3],
+      ["paygo", undefined, 1],
+    ]);
+    const waits = points(metrics, "lb.queue.wait").map((p) => {
+      const { count, sum } = p.value as { count: number; sum: number };
+      return [p.attributes["lb.queue.result"], count, sum];
+    });
+    expect(waits).toEqual([
+      ["resumed", 2, 2],
+      ["timed-out", 1, 30],
+    ]);
+    const wait = metrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === "lb.queue.wait")!;
+    expect([wait.dataPointType, wait.descriptor.unit]).toEqual([DataPointType.HISTOGRAM, "s"]);
+    uninstrument();
     await shutdown();
   });
 });

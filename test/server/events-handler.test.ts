@@ -124,6 +124,49 @@ describe("eventsHandler", () => {
     await reader.cancel();
   });
 
+  it("streams the queue and pacing of the snapshot and the queued, dequeued and paced events, URLs without their query", async () => {
+    const pacing = {
+      allowed: 5,
+      reserved: 3,
+      remainingRequests: 4,
+      remainingTokens: 1200,
+      reservedTokens: 900,
+      basis: "headers",
+    } as const;
+    const lb = createFakeBalancer([
+      backendSnapshot({
+        name: "ptu",
+        url: "https://ptu.example/ai?api-key=secret",
+        pacing,
+        deployments: [
+          { name: "gpt-4o", state: "available", until: null, reason: null, consecutiveFailures: 0, pacing },
+        ],
+      }),
+    ]);
+    lb.setQueue({ waiting: 2, oldestWaitMs: 1500, maxWaitedMs: 4000 });
+    const reader = (await eventsHandler(lb)(get(SSE))).body!.getReader();
+    const [snapshot] = await read(reader, 1);
+    expect(snapshot!.data).toMatchObject({
+      queue: { waiting: 2, oldestWaitMs: 1500, maxWaitedMs: 4000 },
+      backends: [{ url: "https://ptu.example/ai", pacing, deployments: [{ name: "gpt-4o", pacing }] }],
+    });
+    const backend = { name: "ptu", url: "https://ptu.example/ai?api-key=secret", priority: 1, weight: 1 };
+    const sent: LoadBalancerEvent[] = [
+      { type: "queued", at: 1, requestId: 3, attempt: 1, reason: "paced", waiting: 2, retryAfterMs: 250 },
+      { type: "dequeued", at: 2, requestId: 3, attempt: 1, result: "resumed", waitedMs: 250, waiting: 1 },
+      { type: "paced", at: 3, backend, deployment: "gpt-4o", allowed: 4, basis: "headers" },
+    ];
+    for (const event of sent) lb.emit(event);
+    const events = await read(reader, 3);
+    expect(events).toEqual([
+      { type: "queued", data: sent[0] },
+      { type: "dequeued", data: sent[1] },
+      { type: "paced", data: { ...sent[2], backend: { ...backend, url: "https://ptu.example/ai" } } },
+    ]);
+    expect(JSON.stringify([snapshot, events])).not.toContain("secret");
+    await reader.cancel();
+  });
+
   it("redacts query, fragment and credentials from any URL (property)", () => {
     fc.assert(
       fc.property(
