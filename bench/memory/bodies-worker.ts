@@ -1,7 +1,8 @@
 // Child process (node --expose-gc): one large request body through one path, printing one JSON line with the
 // peak of heap + external memory above the baseline (a string body the caller made counts as 1x), sampled every millisecond while the request runs.
 // BENCH_BODY_SCENARIO: "plain" (fetch straight to the server), "failover" (a balancer whose first backend answers 503),
-// "rewrite" (the same through openai() adapters that rewrite the JSON body's model).
+// "rewrite" (a JSON string through openai() adapters that rewrite the body's model), "failover-text" (the same
+// string through a balancer without adapters, whose first backend answers 503: the body goes out as it came).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLoadBalancer } from "../../src/index.js";
@@ -50,7 +51,7 @@ const serving = await listen(200);
 // As the OpenAI SDK sends it: one JSON string, the prompt making up nearly all of it. Made before the
 // baseline (the caller holds it whatever the balancer does) and counted as the body's own 1x below.
 const jsonBody =
-  scenario === "rewrite"
+  scenario === "rewrite" || scenario === "failover-text"
     ? JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "a".repeat(SIZE - 100) }] })
     : undefined;
 // The flat copy V8 makes of the repeated string while stringifying stays reachable until this task ends,
@@ -83,6 +84,16 @@ if (scenario === "plain") {
   });
   const init = { method: "POST", body: streamedBody(), duplex: "half" } as RequestInit;
   const response = await lb.fetch("https://caller.example/v1/chat/completions", init);
+  status = response.status;
+  await response.arrayBuffer();
+} else if (scenario === "failover-text") {
+  const lb = createLoadBalancer({
+    backends: [
+      { url: failing.url, name: "failing" },
+      { url: serving.url, name: "serving", priority: 2 },
+    ],
+  });
+  const response = await lb.fetch("https://caller.example/v1/chat/completions", { method: "POST", body: jsonBody! });
   status = response.status;
   await response.arrayBuffer();
 } else {
