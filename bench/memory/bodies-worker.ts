@@ -3,8 +3,7 @@
 // BENCH_BODY_SCENARIO: "plain" (fetch straight to the server), "failover" (a balancer whose first backend answers 503),
 // "rewrite" (a JSON string through openai() adapters that rewrite the body's model), "failover-text" (the same
 // string through a balancer without adapters, whose first backend answers 503: the body goes out as it came).
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { startChild } from "../lib/child.js";
 import { createLoadBalancer } from "../../src/index.js";
 import { openai } from "../../src/providers/index.js";
 
@@ -14,19 +13,6 @@ const CHUNK = 64 * 1024;
 const scenario = process.env.BENCH_BODY_SCENARIO ?? "failover";
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
-
-/** A server that reads and discards the body, then answers `status`. */
-function listen(status: number): Promise<{ server: Server; url: string }> {
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => response.writeHead(status, { "content-type": "application/json" }).end("{}"));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
-    ),
-  );
-}
 
 /** A stream of SIZE bytes made as it is read: the body is not in memory before the request takes it. */
 function streamedBody(): ReadableStream<Uint8Array> {
@@ -46,8 +32,11 @@ const used = (): number => {
   return heapUsed + external;
 };
 
-const failing = await listen(503);
-const serving = await listen(200);
+// The backends run in a child process: the memory they use to receive each attempt's body is not the balancer's.
+const backends = await startChild(new URL("./bodies-server.js", import.meta.url));
+const [failingUrl, servingUrl] = JSON.parse(backends.firstLine) as [string, string];
+const failing = { url: failingUrl };
+const serving = { url: servingUrl };
 // As the OpenAI SDK sends it: one JSON string, the prompt making up nearly all of it. Made before the
 // baseline (the caller holds it whatever the balancer does) and counted as the body's own 1x below.
 const jsonBody =
@@ -110,8 +99,7 @@ if (scenario === "plain") {
 }
 sample();
 clearInterval(sampler);
-failing.server.close();
-serving.server.close();
+backends.child.stdin?.end();
 process.stdout.write(
   `${JSON.stringify({ scenario, status, bodyBytes: SIZE, peakAboveBaselineBytes: peak - baseline, rssPeakAboveBaselineBytes: rssPeak - rssBaseline })}\n`,
 );
