@@ -5,6 +5,7 @@ import { shapeOf, withBodyModel } from "../../src/providers/call.js";
 import { openai } from "../../src/providers/index.js";
 import { findModel, PART, partsOf } from "../../src/providers/json-model.js";
 import { answer, json, ok, SimulatedBackends } from "../support/backends.js";
+import { serveBackends } from "../support/server.js";
 
 const request = (body: RequestInit["body"]) => ({
   pathAndQuery: "/v1/chat/completions",
@@ -179,5 +180,35 @@ describe("through the balancer", () => {
     expect(json(second)).toEqual({ ...JSON.parse(body), model: "gpt-4o-b" });
     expect(second?.headers["content-type"]).toBe("application/json");
     expect(body).toContain('"model":"gpt-4o"');
+  });
+
+  it("over real sockets, a body of several parts goes to each attempt whole, with its length (not chunked)", async () => {
+    const backends = new SimulatedBackends({ "https://a.test": answer(503), "https://b.test": () => ok() });
+    const served = await serveBackends(backends);
+    try {
+      const lb = createLoadBalancer({
+        backends: [
+          openai({ url: `${served.url("https://a.test")}/v1`, apiKey: "sk-a", models: { "gpt-4o": "gpt-4o-a" } }),
+          openai({ url: `${served.url("https://b.test")}/v1`, apiKey: "sk-b", priority: 2, models: { "gpt-4o": "x" } }),
+        ],
+      });
+      const content = "é😀".repeat(PART / 2);
+      const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content }] });
+      const response = await lb.fetch("https://caller.example/v1/chat/completions", { method: "POST", body });
+      expect(response.status).toBe(200);
+      const bytes = new TextEncoder().encode(body).byteLength;
+      for (const [received, model] of [
+        [backends.received[0], "gpt-4o-a"],
+        [backends.received[1], "x"],
+      ] as const) {
+        expect(json(received)).toEqual({ model, messages: [{ role: "user", content }] });
+        expect(received?.headers["transfer-encoding"]).toBeUndefined();
+        expect(Number(received?.headers["content-length"])).toBe(
+          bytes - '"gpt-4o"'.length + JSON.stringify(model).length,
+        );
+      }
+    } finally {
+      await served.close();
+    }
   });
 });
