@@ -3,7 +3,7 @@ import { round } from "../lib/stats.js";
 
 /** Peak memory of one large request body, per path, as a multiple of the body's size. */
 export interface BodyMemoryResult {
-  readonly scenario: "plain" | "failover" | "rewrite";
+  readonly scenario: "plain" | "failover" | "rewrite" | "failover-text";
   readonly bodyMiB: number;
   readonly status: number;
   readonly peakMiB: number;
@@ -17,7 +17,7 @@ export interface BodyMemoryResult {
 /** Runs memory/bodies-worker.js once per scenario, each in a fresh child with --expose-gc. */
 export async function measureBodies(): Promise<BodyMemoryResult[]> {
   const results: BodyMemoryResult[] = [];
-  for (const scenario of ["plain", "failover", "rewrite"] as const) {
+  for (const scenario of ["plain", "failover", "rewrite", "failover-text"] as const) {
     // startChild passes no arguments: the child reads its scenario from the environment it inherits.
     process.env.BENCH_BODY_SCENARIO = scenario;
     const { child, firstLine } = await startChild(

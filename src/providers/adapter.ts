@@ -62,7 +62,7 @@ function shaped(
   }
   const root = kind === "openai" ? base : `${base}/openai/v1`;
   const search = shape.style === "deployment" ? query(shape, undefined) : shape.query;
-  return { url: root + shape.rest + search, body: model === undefined ? body : withBodyModel(body, model) };
+  return { url: root + shape.rest + search, body: model === undefined ? body : withBodyModel(request, model) };
 }
 
 /** The adapter for one backend of `kind`. */

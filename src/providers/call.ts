@@ -1,6 +1,6 @@
 import type { AdapterRequest } from "../types/adapter.ts";
 import { jsonBody } from "../utils/json-body.ts";
-import { findModel, splice, valueAt, withModelAdded } from "./json-model.ts";
+import { findModel, modelSplicer, valueAt } from "./json-model.ts";
 
 /**
  * How the caller's request is shaped, read from its path:
@@ -43,23 +43,71 @@ function jsonSource(body: RequestInit["body"]): string | Uint8Array | undefined 
   return body instanceof ArrayBuffer ? new Uint8Array(body) : undefined;
 }
 
-function bodyModel(body: RequestInit["body"]): string | undefined {
+/** A request body's model, and the body with another model in its place. */
+interface BodyModel {
+  readonly model: string | undefined;
+  /** The body with `model`; the body itself when it has that model already, or no model can be put in it. */
+  readonly with: (model: string) => RequestInit["body"];
+}
+
+const asModel = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+function readBodyModel(body: RequestInit["body"]): BodyModel {
   if (typeof FormData !== "undefined" && body instanceof FormData) {
-    const model = body.get("model");
-    return typeof model === "string" ? model : undefined;
+    const model = asModel(body.get("model"));
+    return {
+      model,
+      with(target) {
+        if (model === target) return body;
+        // The caller's FormData is copied, not changed.
+        const copy = new FormData();
+        for (const [name, value] of body) if (name !== "model") copy.append(name, value);
+        copy.set("model", target);
+        return copy;
+      },
+    };
   }
   const source = jsonSource(body);
-  if (source === undefined) return undefined;
+  if (source === undefined) return { model: undefined, with: () => body };
   const span = findModel(source);
-  const model = span === undefined ? parseJson(body)?.model : span === null ? undefined : valueAt(source, span);
-  return typeof model === "string" ? model : undefined;
+  if (span === undefined) {
+    // Not a body the scan can vouch for: JSON.parse decides, at the cost of a full copy.
+    const json = parseJson(body);
+    return {
+      model: asModel(json?.model),
+      with: (model) => (json === undefined || json.model === model ? body : JSON.stringify({ ...json, model })),
+    };
+  }
+  const current = span === null ? undefined : valueAt(source, span);
+  // Cut once, on the first attempt that needs another model; every attempt after it reuses the cut.
+  let splice: ((value: string) => Blob) | undefined;
+  return {
+    model: asModel(current),
+    with(model) {
+      if (current === model) return body;
+      splice ??= modelSplicer(source, span);
+      return splice(JSON.stringify(model));
+    },
+  };
+}
+
+// Read once per request, however many backends ask: the request object is the same for every attempt.
+const bodies = new WeakMap<AdapterRequest, BodyModel>();
+
+function bodyModelOf(request: AdapterRequest): BodyModel {
+  let found = bodies.get(request);
+  if (found === undefined) {
+    found = readBodyModel(request.init.body);
+    bodies.set(request, found);
+  }
+  return found;
 }
 
 /** The request's shape and model, parsed the first time an adapter asks. */
 export function shapeOf(request: AdapterRequest): CallShape {
   let shape = shapes.get(request);
   if (shape !== undefined) return shape;
-  const model = bodyModel(request.init.body);
+  const { model } = bodyModelOf(request);
   const deployment = DEPLOYMENT.exec(request.pathAndQuery);
   const openai = deployment === null ? OPENAI_STYLE.exec(request.pathAndQuery) : null;
   if (deployment !== null) {
@@ -80,24 +128,7 @@ export function shapeOf(request: AdapterRequest): CallShape {
   return shape;
 }
 
-/** The body with `model` set, for JSON and multipart bodies (the caller's FormData is copied, not changed); others as they are. */
-export function withBodyModel(body: RequestInit["body"], model: string): RequestInit["body"] {
-  if (typeof FormData !== "undefined" && body instanceof FormData) {
-    if (body.get("model") === model) return body;
-    const copy = new FormData();
-    for (const [name, value] of body) if (name !== "model") copy.append(name, value);
-    copy.set("model", model);
-    return copy;
-  }
-  const source = jsonSource(body);
-  if (source === undefined) return body;
-  const span = findModel(source);
-  const value = JSON.stringify(model);
-  if (span === undefined) {
-    // Not a body the scan can vouch for: JSON.parse decides, at the cost of a full copy.
-    const json = parseJson(body);
-    return json === undefined || json.model === model ? body : JSON.stringify({ ...json, model });
-  }
-  if (span !== null) return valueAt(source, span) === model ? body : splice(source, span.start, span.end, value);
-  return withModelAdded(source, value);
+/** The request's body with `model` set, for JSON and multipart bodies; others as they are. */
+export function withBodyModel(request: AdapterRequest, model: string): RequestInit["body"] {
+  return bodyModelOf(request).with(model);
 }

@@ -112,22 +112,47 @@ export function valueAt(source: Source, span: ModelSpan): unknown {
 }
 
 /**
- * The body with `text` put in place of `[start, end)`, as a Blob of three parts: the Blob holds the UTF-8
- * bytes once, and fetch streams it (with its length) instead of copying a string or buffer body whole,
- * as it does with those, for each attempt. A text body keeps the content type fetch gives a string.
+ * At most this many code units (text) or bytes per Blob part. A runtime reads a Blob part by part (Node gives
+ * each part as one chunk, copied), so small parts keep each attempt's copies small and short-lived.
  */
-export function splice(source: Source, start: number, end: number, text: string): Blob {
-  const type = typeof source === "string" ? "text/plain;charset=UTF-8" : "";
-  const parts =
-    typeof source === "string"
-      ? [source.slice(0, start), text, source.slice(end)]
-      : [source.subarray(0, start), text, source.subarray(end)];
-  return new Blob(parts as BlobPart[], { type });
+export const PART = 2 ** 20;
+
+/**
+ * `[start, end)` of the source as parts of at most `size`, never cutting a surrogate pair in two (a half on
+ * its own would be encoded as U+FFFD).
+ */
+export function partsOf(source: Source, start: number, end: number, size: number = PART): BlobPart[] {
+  const parts: BlobPart[] = [];
+  while (start < end) {
+    let cut = Math.min(end, start + size);
+    if (typeof source === "string" && cut < end && cut - start > 1 && (source.charCodeAt(cut - 1) & 0xfc00) === 0xd800)
+      cut--;
+    parts.push((typeof source === "string" ? source.slice(start, cut) : source.subarray(start, cut)) as BlobPart);
+    start = cut;
+  }
+  return parts;
 }
 
-/** An object body that has no `"model"` (as {@link findModel} said) with `"model": value` put first. */
-export function withModelAdded(source: Source, value: string): Blob {
-  const brace = skipSpace(source, 0);
-  const empty = codeAt(source, skipSpace(source, brace + 1)) === 0x7d;
-  return splice(source, brace + 1, brace + 1, `"model":${value}${empty ? "" : ","}`);
+/**
+ * The body cut once around its top-level model's value (at `span`; `null`: just inside the opening brace, where
+ * a `"model"` member is added): the bytes before and after it, encoded once into two Blobs. Each call gives
+ * the body with another value (JSON text) in between, a Blob that holds nothing of its own: the body is
+ * neither decoded, parsed, re-serialised nor encoded again per attempt, and fetch streams a Blob with its
+ * length instead of copying a string or buffer body whole. A text body keeps the content type fetch gives
+ * a string.
+ */
+export function modelSplicer(source: Source, span: ModelSpan | null): (value: string) => Blob {
+  let open = "";
+  let close = "";
+  let at = span;
+  if (at === null) {
+    const inside = skipSpace(source, 0) + 1;
+    at = { start: inside, end: inside };
+    open = '"model":';
+    close = codeAt(source, skipSpace(source, inside)) === 0x7d ? "" : ",";
+  }
+  const before = new Blob(partsOf(source, 0, at.start));
+  const after = new Blob(partsOf(source, at.end, source.length));
+  const type = typeof source === "string" ? "text/plain;charset=UTF-8" : "";
+  return (value) => new Blob([before, open + value + close, after], { type });
 }

@@ -58,7 +58,7 @@ describe("the top-level model is found and replaced without parsing the whole bo
       fc.asyncProperty(textArb, fc.string(), async (body, model) => {
         const expected = { ...(JSON.parse(body) as object), model };
         for (const source of [body, new TextEncoder().encode(body)]) {
-          expect(JSON.parse(await text(withBodyModel(source as BodyInit, model)))).toEqual(expected);
+          expect(JSON.parse(await text(withBodyModel(request(source as BodyInit), model)))).toEqual(expected);
         }
       }),
       { numRuns: 300 },
@@ -68,20 +68,23 @@ describe("the top-level model is found and replaced without parsing the whole bo
   it("falls back to JSON.parse where the scan is unsure, and leaves what is not JSON alone", async () => {
     expect(findModel('{"mod\\u0065l":"x"}')).toBeUndefined();
     expect(shapeOf(request('{"mod\\u0065l":"escaped"}')).model).toBe("escaped");
-    expect(JSON.parse(await text(withBodyModel('{"mod\\u0065l":"a","b":1}', "z")))).toEqual({ model: "z", b: 1 });
+    expect(JSON.parse(await text(withBodyModel(request('{"mod\\u0065l":"a","b":1}'), "z")))).toEqual({
+      model: "z",
+      b: 1,
+    });
     for (const body of ["not json", "[1,2]", '{"model":"x"} trailing', '{"model":"x"', "", '"model"']) {
-      expect(withBodyModel(body, "z")).toBe(body);
+      expect(withBodyModel(request(body), "z")).toBe(body);
       expect(shapeOf(request(body)).model).toBeUndefined();
     }
   });
 
   it("keeps a body whose model is already the target as it is (no copy)", () => {
     const body = '{"model":"gpt-4o","messages":[]}';
-    expect(withBodyModel(body, "gpt-4o")).toBe(body);
+    expect(withBodyModel(request(body), "gpt-4o")).toBe(body);
   });
 
   it("a text body keeps the content type fetch gives a string", () => {
-    const rewritten = withBodyModel('{"model":"a"}', "b");
+    const rewritten = withBodyModel(request('{"model":"a"}'), "b");
     expect(new Request("https://x.example", { method: "POST", body: rewritten }).headers.get("content-type")).toBe(
       "text/plain;charset=utf-8",
     );
