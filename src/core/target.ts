@@ -9,6 +9,23 @@ export function accepts(backend: ResolvedBackend, request: PreparedRequest): boo
 }
 
 /**
+ * A body at least this large is sent with `redirect: "error"`: with `"manual"` fetch keeps a clone of the request
+ * (its body teed) for a redirect it will not follow, one more copy of a 50 MiB prompt per attempt. Either way no
+ * redirect is followed; with `"error"` one surfaces as a network error rather than as a `redirect`.
+ */
+const LARGE_BODY = 1 << 20;
+
+const isLarge = (body: RequestInit["body"]): boolean =>
+  body != null &&
+  (typeof body === "string"
+    ? body.length >= LARGE_BODY
+    : body instanceof Blob
+      ? body.size >= LARGE_BODY
+      : ArrayBuffer.isView(body) || body instanceof ArrayBuffer
+        ? body.byteLength >= LARGE_BODY
+        : false);
+
+/**
  * What every attempt carries, set after any adapter so that no adapter can undo it:
  * - the backend's own `headers`, last: they win over the caller's and the adapter's. When they carry a
  *   credential, the caller's `api-key` and `authorization` are both removed first: a backend with a key of
@@ -19,7 +36,10 @@ export function accepts(backend: ResolvedBackend, request: PreparedRequest): boo
  * - a body the caller streamed, as a stream again.
  */
 function sealed(backend: ResolvedBackend, request: PreparedRequest, target: AttemptTarget): AttemptTarget {
-  const init: RequestInit & { duplex?: "half" } = { ...target.init, redirect: "manual" };
+  const init: RequestInit & { duplex?: "half" } = {
+    ...target.init,
+    redirect: isLarge(target.init.body) ? "error" : "manual",
+  };
   const own = backend.headers;
   if (own !== undefined) {
     const headers = new Headers(init.headers);
