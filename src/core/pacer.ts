@@ -1,0 +1,273 @@
+import type { PacingSnapshot } from "../types/balancer.ts";
+import type { PacingBasis } from "../types/events.ts";
+import { parseDuration } from "./cooldown.ts";
+import type { PreparedRequest } from "./request.ts";
+
+/**
+ * How long a reported remaining quota is trusted when the response said no reset time: one second, the
+ * shortest window Azure OpenAI enforces its limits over. After it the next response reports afresh.
+ */
+const UNDATED_QUOTA_MS = 1000;
+
+/** What a request is told to wait (and when the queue looks again) while only a request in flight ending can free a scope. */
+export const PACED_RETRY_MS = 1000;
+
+/** Azure enforces a per-minute limit over 10-second windows (and 1-second ones): a bucket holds a sixth of a minute's quota. */
+const BURST_SHARE = 1 / 6;
+
+/** A learned in-flight limit that grew past this has nothing left to teach: it is dropped (no limit). */
+const LEARNED_CEILING = 64;
+
+/** What a response said about its scope's quota; `null` where a header was absent or unusable. */
+export interface Quota {
+  readonly remainingRequests: number | null;
+  readonly remainingTokens: number | null;
+  /** Time until the requests' and tokens' windows reset, ms; `null` if not said (or 0, or negative). */
+  readonly resetRequestsMs: number | null;
+  readonly resetTokensMs: number | null;
+}
+
+/** A count from a header: a non-negative integer, else `null` (Azure's Responses API sends `-1`). */
+function count(value: string | null): number | null {
+  if (value === null) return null;
+  const number = Number(value.trim());
+  return Number.isSafeInteger(number) && number >= 0 && value.trim() !== "" ? number : null;
+}
+
+/** A reset duration that can be used: positive ms (Azure has sent `0` and `-1`, which say nothing). */
+function resetMs(value: string | null): number | null {
+  const ms = parseDuration(value);
+  return ms !== undefined && ms > 0 ? ms : null;
+}
+
+/**
+ * The quota headers of a response (`x-ratelimit-remaining-*`, `x-ratelimit-reset-*`), or `undefined` when it
+ * carries no remaining count: two `Headers.get` calls for a response without them.
+ */
+export function readQuota(headers: Headers): Quota | undefined {
+  const requests = headers.get("x-ratelimit-remaining-requests");
+  const tokens = headers.get("x-ratelimit-remaining-tokens");
+  if (requests === null && tokens === null) return undefined;
+  return {
+    remainingRequests: count(requests),
+    remainingTokens: count(tokens),
+    resetRequestsMs: resetMs(headers.get("x-ratelimit-reset-requests")),
+    resetTokensMs: resetMs(headers.get("x-ratelimit-reset-tokens")),
+  };
+}
+
+const MAX_TOKENS = /"max_(?:completion_|output_)?tokens"\s*:\s*(\d{1,9})/;
+let lastRequest: PreparedRequest | undefined;
+let lastEstimate = 0;
+
+/**
+ * An ESTIMATE of the tokens a request uses, for `tpm` and `x-ratelimit-remaining-tokens`: its body's size / 4
+ * (about four bytes per token of English text), plus `max_tokens` / `max_completion_tokens` /
+ * `max_output_tokens` when the body is a string (found by a regular expression, not a second JSON parse).
+ * A body of another kind counts by its size alone; a `FormData` or a stream as 0. Remembered for the last request.
+ */
+export function estimateTokens(request: PreparedRequest): number {
+  if (request === lastRequest) return lastEstimate;
+  const body = request.init.body;
+  let estimate = 0;
+  if (typeof body === "string") {
+    estimate = Math.ceil(body.length / 4);
+    const max = MAX_TOKENS.exec(body);
+    if (max !== null) estimate += Number(max[1]);
+  } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) estimate = Math.ceil(body.byteLength / 4);
+  else if (typeof Blob !== "undefined" && body instanceof Blob) estimate = Math.ceil(body.size / 4);
+  lastRequest = request;
+  lastEstimate = estimate;
+  return estimate;
+}
+
+/** A token bucket: `capacity` at most, refilled at `perMs`, starting full. */
+class Bucket {
+  readonly capacity: number;
+  readonly perMs: number;
+  level: number;
+  at: number;
+  constructor(perMinute: number, now: number) {
+    this.capacity = Math.max(1, perMinute * BURST_SHARE);
+    this.perMs = perMinute / 60_000;
+    this.level = this.capacity;
+    this.at = now;
+  }
+  refill(now: number): number {
+    if (now > this.at) {
+      this.level = Math.min(this.capacity, this.level + (now - this.at) * this.perMs);
+      this.at = now;
+    }
+    return this.level;
+  }
+  /** Whether `amount` can be taken now: it is there, or the bucket is full (a request larger than the bucket goes alone). */
+  has(amount: number, now: number): boolean {
+    const level = this.refill(now);
+    return level >= amount || level >= this.capacity;
+  }
+  /** Time until `amount` is there (or the bucket is full), ms. */
+  waitMs(amount: number, now: number): number {
+    const level = this.refill(now);
+    return Math.max(0, (Math.min(amount, this.capacity) - level) / this.perMs);
+  }
+}
+
+/** What a pacer tells the event it emits when its limit changes. */
+export type PacedReport = (allowed: number | null, basis: PacingBasis) => void;
+
+/**
+ * The pacing of one scope (an Azure deployment, or a backend as a whole): a reservation per request in
+ * flight, held against what the scope said it has left (`x-ratelimit-remaining-*`), its configured
+ * `rpm`/`tpm` (token buckets), and an in-flight limit learned from 429s (halved on each, grown by one per
+ * limit's worth of successes, dropped past {@link LEARNED_CEILING}).
+ */
+export class Pacer {
+  reserved = 0;
+  reservedTokens = 0;
+  remainingRequests: number | null = null;
+  remainingTokens: number | null = null;
+  /** When the reported remaining counts stop being trusted, monotonic ms. */
+  #requestsUntil = 0;
+  #tokensUntil = 0;
+  /** The in-flight limit learned from 429s; `null` while none was. */
+  learned: number | null = null;
+  readonly #rpm: Bucket | undefined;
+  readonly #tpm: Bucket | undefined;
+  #basis: PacingBasis;
+  #allowed: number | null = null;
+  readonly #report: PacedReport;
+
+  constructor(rpm: number | undefined, tpm: number | undefined, now: number, report: PacedReport) {
+    this.#rpm = rpm === undefined ? undefined : new Bucket(rpm, now);
+    this.#tpm = tpm === undefined ? undefined : new Bucket(tpm, now);
+    this.#basis = "configured";
+    this.#report = report;
+    if (this.#rpm !== undefined) this.#changed(now);
+  }
+
+  /** The remaining counts, forgotten once their window has reset. */
+  #expire(now: number): void {
+    if (this.remainingRequests !== null && now >= this.#requestsUntil) this.remainingRequests = null;
+    if (this.remainingTokens !== null && now >= this.#tokensUntil) this.remainingTokens = null;
+  }
+
+  /** Whether one more request of `tokens` (estimated) may go now. */
+  admits(tokens: number, now: number): boolean {
+    this.#expire(now);
+    const { reserved } = this;
+    if (this.remainingRequests !== null && reserved >= this.remainingRequests) return false;
+    if (this.learned !== null && reserved >= Math.floor(this.learned)) return false;
+    if (this.remainingTokens !== null && reserved > 0 && this.reservedTokens + tokens > this.remainingTokens)
+      return false;
+    if (this.#rpm !== undefined && !this.#rpm.has(1, now)) return false;
+    if (this.#tpm !== undefined && !this.#tpm.has(tokens, now)) return false;
+    return true;
+  }
+
+  /**
+   * How long until it may admit, as far as time alone tells (a window reset, a bucket's refill); `null` when only
+   * a request in flight ending can free it (the queue is woken by that).
+   */
+  waitMs(tokens: number, now: number): number | null {
+    if (this.admits(tokens, now)) return 0;
+    let wait: number | null = null;
+    const longer = (ms: number): void => {
+      wait = Math.max(wait ?? 0, ms);
+    };
+    if (this.remainingRequests !== null && this.reserved >= this.remainingRequests) longer(this.#requestsUntil - now);
+    if (this.remainingTokens !== null && this.reserved > 0 && this.reservedTokens + tokens > this.remainingTokens)
+      longer(this.#tokensUntil - now);
+    if (this.#rpm !== undefined) longer(this.#rpm.waitMs(1, now));
+    if (this.#tpm !== undefined) longer(this.#tpm.waitMs(tokens, now));
+    return wait;
+  }
+
+  /** A request starts: it holds a reservation (and takes from the buckets). */
+  reserve(tokens: number, now: number): void {
+    this.reserved++;
+    this.reservedTokens += tokens;
+    if (this.#rpm !== undefined) this.#rpm.level = this.#rpm.refill(now) - 1;
+    if (this.#tpm !== undefined) this.#tpm.level = this.#tpm.refill(now) - tokens;
+  }
+
+  /** A request ended (success, failure or abort): its reservation is released. */
+  release(tokens: number): void {
+    this.reserved--;
+    this.reservedTokens -= tokens;
+  }
+
+  /** A response reported the scope's quota. */
+  observe(quota: Quota, now: number): void {
+    if (quota.remainingRequests !== null) {
+      this.remainingRequests = quota.remainingRequests;
+      this.#requestsUntil = now + (quota.resetRequestsMs ?? UNDATED_QUOTA_MS);
+    }
+    if (quota.remainingTokens !== null) {
+      this.remainingTokens = quota.remainingTokens;
+      this.#tokensUntil = now + (quota.resetTokensMs ?? UNDATED_QUOTA_MS);
+    }
+    this.#basis = "headers";
+    this.#changed(now);
+  }
+
+  /** A 429: at most half of what was in flight may be in flight again (at least one). */
+  throttled(inFlight: number, now: number): void {
+    this.learned = Math.max(1, Math.floor(inFlight / 2));
+    this.#basis = "learned";
+    this.#changed(now);
+  }
+
+  /** A success: a learned limit grows by one per limit's worth of successes (additive increase). */
+  succeeded(now: number): void {
+    const { learned } = this;
+    if (learned === null) return;
+    const next = learned + 1 / learned;
+    this.learned = next >= LEARNED_CEILING ? null : next;
+    if (Math.floor(next) !== Math.floor(learned) || this.learned === null) this.#changed(now);
+  }
+
+  /** Whether nothing limits it any more and nothing is reserved (it can be forgotten). */
+  get idle(): boolean {
+    return (
+      this.reserved === 0 &&
+      this.learned === null &&
+      this.remainingRequests === null &&
+      this.remainingTokens === null &&
+      this.#rpm === undefined &&
+      this.#tpm === undefined
+    );
+  }
+
+  /** Requests that may be in flight at once now; `null`: unlimited. */
+  allowed(now: number): number | null {
+    this.#expire(now);
+    let allowed: number | null = null;
+    const lower = (value: number): void => {
+      allowed = allowed === null ? value : Math.min(allowed, value);
+    };
+    if (this.remainingRequests !== null) lower(this.remainingRequests);
+    if (this.learned !== null) lower(Math.floor(this.learned));
+    if (this.#rpm !== undefined) lower(this.reserved + Math.floor(this.#rpm.refill(now)));
+    return allowed;
+  }
+
+  /** Emits `paced` when what it allows changed. */
+  #changed(now: number): void {
+    const allowed = this.allowed(now);
+    if (allowed === this.#allowed) return;
+    this.#allowed = allowed;
+    this.#report(allowed, this.#basis);
+  }
+
+  /** What the snapshot shows. */
+  view(now: number): PacingSnapshot {
+    return {
+      allowed: this.allowed(now),
+      reserved: this.reserved,
+      remainingRequests: this.remainingRequests,
+      remainingTokens: this.remainingTokens,
+      reservedTokens: this.reservedTokens,
+      basis: this.#basis,
+    };
+  }
+}
