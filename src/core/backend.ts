@@ -191,9 +191,14 @@ export class Backend {
     const scope = this.scope(deployment);
     const probeWhole = this.whole.startAttempt();
     const probeScope = scope?.startAttempt() ?? false;
-    if (request !== undefined && this.paced) {
-      const pacer = this.pacer(deployment);
-      const tokens = estimateTokens(request);
+    const pacer =
+      request === undefined || !this.paced
+        ? undefined
+        : this.configured
+          ? this.pacer(deployment)
+          : this.pacers.get(deployment);
+    if (pacer !== undefined) {
+      const tokens = estimateTokens(request!);
       pacer.reserve(tokens, this.#host.now());
       return { scope, probeWhole, probeScope, pacer, tokens };
     }
@@ -215,13 +220,13 @@ export class Backend {
    */
   recordFailure(ticket: AttemptTicket, ...failure: Failure): void {
     this.stats.inFlight--;
+    this.#fail(ticket, ...failure);
     const [deployment, reason] = failure;
     if (reason === "rate-limit") {
       // Learned pacing: what was in flight to this scope when it said "too many" (its reservations, or the backend's count).
       const inFlight = ticket.pacer?.reserved ?? this.stats.inFlight + 1;
-      this.pacer(deployment).throttled(inFlight, this.#host.now());
+      if (inFlight > 1 || this.pacers.has(deployment)) this.pacer(deployment).throttled(inFlight, this.#host.now());
     }
-    this.#fail(ticket, ...failure);
     this.#release(ticket);
   }
 

@@ -118,8 +118,8 @@ export type PacedReport = (allowed: number | null, basis: PacingBasis) => void;
 /**
  * The pacing of one scope (an Azure deployment, or a backend as a whole): a reservation per request in
  * flight, held against what the scope said it has left (`x-ratelimit-remaining-*`), its configured
- * `rpm`/`tpm` (token buckets), and an in-flight limit learned from 429s (halved on each, grown by one per
- * limit's worth of successes, dropped past {@link LEARNED_CEILING}).
+ * `rpm`/`tpm` (token buckets), and an in-flight limit learned from 429s (half of what was in flight, grown by
+ * one per success, dropped past {@link LEARNED_CEILING}).
  */
 export class Pacer {
   reserved = 0;
@@ -210,18 +210,27 @@ export class Pacer {
     this.#changed(now);
   }
 
-  /** A 429: at most half of what was in flight may be in flight again (at least one). */
+  /**
+   * A 429 with `inFlight` requests in flight to the scope: at most half of them may be in flight again. One
+   * request alone teaches nothing about concurrency (the window was spent), and a limit already lower stays.
+   */
   throttled(inFlight: number, now: number): void {
-    this.learned = Math.max(1, Math.floor(inFlight / 2));
+    if (inFlight < 2) return;
+    const halved = Math.floor(inFlight / 2);
+    if (this.learned !== null && this.learned <= halved) return;
+    this.learned = halved;
     this.#basis = "learned";
     this.#changed(now);
   }
 
-  /** A success: a learned limit grows by one per limit's worth of successes (additive increase). */
+  /**
+   * A success: a learned limit grows by one (it doubles per round trip, as TCP's slow start: the burst after a
+   * window reset is halved, not the throughput of the windows after it).
+   */
   succeeded(now: number): void {
     const { learned } = this;
     if (learned === null) return;
-    const next = learned + 1 / learned;
+    const next = learned + 1;
     this.learned = next >= LEARNED_CEILING ? null : next;
     if (Math.floor(next) !== Math.floor(learned) || this.learned === null) this.#changed(now);
   }

@@ -97,7 +97,12 @@ describe("the logger", () => {
   it("logs the synthetic 429s of one all-cooling period once, and says how many it left out on the next line", async () => {
     const { fetch } = new SimulatedBackends({ "https://ptu.openai.azure.com": () => tooMany({ "retry-after": "4" }) });
     const { logger, lines } = recorder();
-    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.openai.azure.com", name: "ptu" }], fetch, logger });
+    const lb = createLoadBalancer({
+      maxWaitMs: 0,
+      backends: [{ url: "https://ptu.openai.azure.com", name: "ptu" }],
+      fetch,
+      logger,
+    });
     const exhaustedLines = () => lines.filter(([, message]) => message.startsWith("No backend available"));
 
     for (let i = 0; i < 5; i++) expect((await lb.fetch(CHAT)).status).toBe(429);
@@ -158,6 +163,7 @@ describe("the logger", () => {
     const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
     const { fetch } = new SimulatedBackends({ "https://ptu.openai.azure.com": () => tooMany({ "retry-after": "4" }) });
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [{ url: "https://ptu.openai.azure.com", name: "ptu" }],
       fetch,
       logger: console,
