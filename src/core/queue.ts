@@ -33,6 +33,8 @@ interface Waiter {
   readonly since: number;
   readonly deadline: number;
   retryAt: number;
+  /** Time the queue's timer has waited while it waited: its budget runs out even on a clock that stands still. */
+  timed: number;
   readonly done: (result: Held | undefined, error?: unknown) => void;
 }
 
@@ -86,6 +88,7 @@ export class WaitQueue {
         since: now,
         deadline: now + request.budgetMs,
         retryAt: now + Math.max(1, request.retryAfterMs),
+        timed: 0,
         done: (result, error) => {
           signal?.removeEventListener("abort", onAbort);
           if (error === undefined) resolve(result);
@@ -119,7 +122,7 @@ export class WaitQueue {
         waiters.splice(index, 1);
         this.#left(waiter, "resumed", now);
         waiter.done(taken);
-      } else if (now >= waiter.deadline) {
+      } else if (now >= waiter.deadline || waiter.timed >= waiter.request.budgetMs) {
         waiters.splice(index, 1);
         this.#left(waiter, "timed-out", now);
         waiter.done(undefined);
@@ -187,13 +190,12 @@ export class WaitQueue {
     this.#timer = undefined;
     this.#timerAt = at;
     if (at === Number.POSITIVE_INFINITY || this.#closed) return;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#timerAt = Number.POSITIVE_INFINITY;
-        this.serve(this.#now());
-      },
-      clampDelay(Math.max(1, at - this.#now())),
-    );
+    const delay = clampDelay(Math.max(1, at - this.#now()));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      for (const waiter of this.#waiters) waiter.timed += delay;
+      this.serve(this.#now());
+    }, delay);
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createLoadBalancer, type LoadBalancerEvent } from "../../src/index.js";
+import { createLoadBalancer, type EventOfType, type LoadBalancerEvent } from "../../src/index.js";
 import { type Answer, Gate, ok, quotaHeaders, SimulatedBackends, throttled } from "../support/backends.js";
 
 const URL = "https://x/v1/chat/completions";
@@ -76,7 +76,7 @@ describe("requests wait inside the balancer while no backend can take them", () 
     await vi.waitFor(() => expect(backends.received).toHaveLength(1));
     gate.open(0);
     await first; // now the backend said: one request left
-    const queued: LoadBalancerEvent[] = [];
+    const queued: EventOfType<"queued">[] = [];
     lb.on("queued", (event) => queued.push(event));
     const second = lb.fetch(URL, post(2));
     const third = lb.fetch(URL, post(3));
