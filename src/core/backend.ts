@@ -1,6 +1,6 @@
 import type { BackendSnapshot } from "../types/balancer.ts";
 import type { BackendInfo, CooldownReason } from "../types/events.ts";
-import { Breaker, type BreakerHost, type Cause } from "./breaker.ts";
+import { Breaker, type BreakerHost, type Cause, isCooldown } from "./breaker.ts";
 import type { ResolvedBackend } from "./options.ts";
 import { estimateTokens, Pacer, PACED_RETRY_MS, type Quota } from "./pacer.ts";
 import type { PreparedRequest } from "./request.ts";
@@ -220,9 +220,12 @@ export class Backend {
    */
   recordFailure(ticket: AttemptTicket, ...failure: Failure): void {
     this.stats.inFlight--;
-    this.#fail(ticket, ...failure);
     const [deployment, reason] = failure;
-    if (reason === "rate-limit") {
+    // 429s of one burst arrive together: the first teaches the limit, as the breaker counts one outage once.
+    const breaker = deployment === undefined ? this.whole : this.deployments.get(deployment);
+    const learns = reason === "rate-limit" && (breaker === undefined || !isCooldown(breaker.state));
+    this.#fail(ticket, ...failure);
+    if (learns) {
       // Learned pacing: what was in flight to this scope when it said "too many" (its reservations, or the backend's count).
       const inFlight = ticket.pacer?.reserved ?? this.stats.inFlight + 1;
       if (inFlight > 1 || this.pacers.has(deployment)) this.pacer(deployment).throttled(inFlight, this.#host.now());

@@ -1,0 +1,314 @@
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createLoadBalancer, type EventOfType } from "../../src/index.js";
+import { estimateTokens } from "../../src/core/pacer.ts";
+import { prepareRequest, type PreparedRequest } from "../../src/core/request.ts";
+import { Gate, ok, quotaHeaders, SimulatedBackends, throttled } from "../support/backends.js";
+
+const URL = "https://x/v1/chat/completions";
+const post = (body: unknown = {}): RequestInit => ({ method: "POST", body: JSON.stringify(body) });
+
+beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
+afterEach(() => vi.useRealTimers());
+
+describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
+  it("never has more requests in flight to a backend than it said it has left, whatever the headers and the concurrency", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ remaining: fc.integer({ min: -1, max: 4 }), reset: fc.constantFrom("", "0", "1s", "20s") }),
+          {
+            minLength: 1,
+            maxLength: 12,
+          },
+        ),
+        fc.integer({ min: 2, max: 12 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+        async (answers, concurrency, picks) => {
+          const gate = new Gate();
+          let served = 0;
+          let open = 0; // fetches the balancer started and has not got an answer for
+          const violations: string[] = [];
+          const backends = new SimulatedBackends({
+            "https://a.example.com": gate.hold(() => {
+              const { remaining, reset } = answers[served++ % answers.length]!;
+              return ok(
+                {},
+                {
+                  headers: {
+                    "x-ratelimit-remaining-requests": String(remaining),
+                    ...(reset && { "x-ratelimit-reset-requests": reset }),
+                  },
+                },
+              );
+            }),
+          });
+          const lb = createLoadBalancer({
+            backends: [{ url: "https://a.example.com" }],
+            fetch: async (input, init) => {
+              open++;
+              const pacing = lb.snapshot().backends[0]!.pacing;
+              if (pacing !== null && pacing.remainingRequests !== null) {
+                // The balancer's reservations cover every fetch it has open, and stay within what is left.
+                if (open > pacing.reserved) violations.push(`open ${open} > reserved ${pacing.reserved}`);
+                if (pacing.reserved > pacing.remainingRequests)
+                  violations.push(`reserved ${pacing.reserved} > remaining ${pacing.remainingRequests}`);
+              }
+              try {
+                return await backends.fetch(input, init);
+              } finally {
+                open--;
+              }
+            },
+          });
+          const pending = Array.from({ length: concurrency }, () => lb.fetch(URL, post()));
+          let opened = 0;
+          for (const pick of picks) {
+            await vi.advanceTimersByTimeAsync(pick % 700);
+            const held = gate.waiting - opened;
+            if (held > 0) gate.open(opened + (pick % held));
+            opened = Math.min(opened + (held > 0 ? 1 : 0), gate.waiting);
+          }
+          gate.openAll();
+          await vi.advanceTimersByTimeAsync(120_000);
+          await lb.close();
+          await Promise.allSettled(pending);
+          expect(violations).toEqual([]);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a backend with one request left gets one at a time; the others wait (reason paced) and are all served without a 429", async () => {
+    const gate = new Gate();
+    let inFlight = 0;
+    let peak = 0;
+    const backends = new SimulatedBackends({
+      "https://a.example.com": async (exchange) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        const response = await gate.hold(() =>
+          ok({}, { headers: quotaHeaders({ remainingRequests: 1, resetRequests: "60s" }) }),
+        )(exchange);
+        inFlight--;
+        return response;
+      },
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const first = lb.fetch(URL, post());
+    await vi.waitFor(() => expect(backends.received).toHaveLength(1));
+    gate.open(0);
+    await first;
+    const paced: EventOfType<"paced">[] = [];
+    const queued: EventOfType<"queued">[] = [];
+    lb.on("paced", (event) => paced.push(event));
+    lb.on("queued", (event) => queued.push(event));
+    const pending = Array.from({ length: 5 }, () => lb.fetch(URL, post()));
+    for (let index = 1; index <= 5; index++) {
+      await vi.waitFor(() => expect(backends.received).toHaveLength(index + 1));
+      expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: 1, reserved: 1, remainingRequests: 1 });
+      gate.open(index);
+    }
+    expect((await Promise.all(pending)).map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(peak).toBe(1);
+    expect(queued.map((event) => event.reason)).toEqual(["paced", "paced", "paced", "paced"]);
+    expect(paced).toEqual([]); // what it allows did not change
+  });
+
+  it("emits paced when the advertised remaining requests change, and the snapshot shows them", async () => {
+    let remaining = 5;
+    const backends = new SimulatedBackends({
+      "https://a.example.com": () =>
+        ok(
+          {},
+          { headers: quotaHeaders({ remainingRequests: remaining--, remainingTokens: -1, resetRequests: "10s" }) },
+        ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", name: "a" }], fetch: backends.fetch });
+    const paced: EventOfType<"paced">[] = [];
+    lb.on("paced", (event) => paced.push(event));
+    await lb.fetch(URL, post());
+    await lb.fetch(URL, post());
+    expect(paced.map(({ allowed, basis, deployment }) => ({ allowed, basis, deployment }))).toEqual([
+      { allowed: 5, basis: "headers", deployment: null },
+      { allowed: 4, basis: "headers", deployment: null },
+    ]);
+    // Azure's Responses API has sent remaining tokens -1: not a count, ignored.
+    expect(lb.snapshot().backends[0]!.pacing).toEqual({
+      allowed: 4,
+      reserved: 0,
+      remainingRequests: 4,
+      remainingTokens: null,
+      reservedTokens: 0,
+      basis: "headers",
+    });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: null, remainingRequests: null });
+  });
+
+  it("remaining tokens hold back a request whose estimate does not fit while others are in flight", async () => {
+    const gate = new Gate();
+    const backends = new SimulatedBackends({
+      "https://a.example.com": gate.hold(() =>
+        ok({}, { headers: quotaHeaders({ remainingRequests: 100, remainingTokens: 1000, resetTokens: "60s" }) }),
+      ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const first = lb.fetch(URL, post());
+    await vi.waitFor(() => expect(backends.received).toHaveLength(1));
+    gate.open(0);
+    await first;
+    const big = post({ max_tokens: 600 });
+    const pending = [lb.fetch(URL, big), lb.fetch(URL, big)];
+    await vi.waitFor(() => expect(backends.received).toHaveLength(2));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(backends.received).toHaveLength(2);
+    expect(lb.snapshot()).toMatchObject({ queue: { waiting: 1 }, backends: [{ pacing: { reserved: 1 } }] });
+    gate.open(1);
+    await vi.waitFor(() => expect(backends.received).toHaveLength(3));
+    gate.open(2);
+    expect((await Promise.all(pending)).map((response) => response.status)).toEqual([200, 200]);
+  });
+});
+
+describe("configured rpm / tpm pace before the first 429", () => {
+  it("rpm 60 sends a burst of 10 (a 10-second window's share), then one a second, and never gets a 429", async () => {
+    const backends = new SimulatedBackends({ "https://a.example.com": () => ok() });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", rpm: 60 }], fetch: backends.fetch });
+    const paced: EventOfType<"paced">[] = [];
+    lb.on("paced", (event) => paced.push(event));
+    const pending = Array.from({ length: 15 }, () => lb.fetch(URL, post()));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(backends.received).toHaveLength(10);
+    expect(lb.snapshot().queue.waiting).toBe(5);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(backends.received).toHaveLength(11);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect((await Promise.all(pending)).every((response) => response.status === 200)).toBe(true);
+    expect(backends.received).toHaveLength(15);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ basis: "configured", reserved: 0 });
+    expect(paced[0]).toMatchObject({ allowed: 10, basis: "configured" });
+  });
+
+  it("tpm paces by the estimated tokens of each request (body / 4 + max_tokens)", async () => {
+    const backends = new SimulatedBackends({ "https://a.example.com": () => ok() });
+    // 6000 tokens per minute: a bucket of 1000, refilled at 100 a second.
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", tpm: 6000 }], fetch: backends.fetch });
+    const pending = Array.from({ length: 3 }, () => lb.fetch(URL, post({ max_tokens: 400 })));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(backends.received).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(backends.received).toHaveLength(3);
+    await Promise.all(pending);
+  });
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, "60"])(
+    "rpm %s is a TypeError naming the backend's field",
+    (value) => {
+      expect(() =>
+        createLoadBalancer({ backends: [{ url: "https://a.example.com", name: "ptu", rpm: value as number }] }),
+      ).toThrow(
+        expect.objectContaining({ name: "TypeError", message: expect.stringContaining('backends[0] ("ptu").rpm') }),
+      );
+      expect(() => createLoadBalancer({ backends: [{ url: "https://a.example.com", tpm: value as number }] })).toThrow(
+        expect.objectContaining({ name: "TypeError", message: expect.stringContaining("backends[0].tpm") }),
+      );
+    },
+  );
+});
+
+describe("a limit learned from 429s where nothing is advertised", () => {
+  it("after a 429 with 8 in flight, at most 4 go to that backend at once, and the limit grows back with successes", async () => {
+    const gate = new Gate();
+    let throttle = true;
+    let inFlight = 0;
+    let peak = 0;
+    const backends = new SimulatedBackends({
+      "https://a.example.com": async (exchange) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        const response = await gate.hold(() => (throttle ? throttled(1000) : ok()))(exchange);
+        inFlight--;
+        return response;
+      },
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const paced: EventOfType<"paced">[] = [];
+    lb.on("paced", (event) => paced.push(event));
+    const first = Array.from({ length: 8 }, () => lb.fetch(URL, post()));
+    await vi.waitFor(() => expect(backends.received).toHaveLength(8));
+    gate.open(0); // one 429 while 8 were in flight
+    await vi.advanceTimersByTimeAsync(10);
+    throttle = false;
+    expect(paced).toEqual([expect.objectContaining({ allowed: 4, basis: "learned", deployment: null })]);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: 4, basis: "learned" });
+    for (let index = 1; index < 8; index++) gate.open(index);
+    await vi.advanceTimersByTimeAsync(1000);
+    peak = 0;
+    const second = Array.from({ length: 8 }, () => lb.fetch(URL, post()));
+    await vi.advanceTimersByTimeAsync(10);
+    // The seven already in flight held no reservation: their successes do not count; the learned 4 stands.
+    expect(peak).toBe(4);
+    // The one that got the 429 went again after its cooldown, so five of the eight wait.
+    expect(lb.snapshot()).toMatchObject({ queue: { waiting: 5 }, backends: [{ pacing: { allowed: 4, reserved: 4 } }] });
+    gate.openAll();
+    for (let round = 0; round < 5; round++) {
+      await vi.advanceTimersByTimeAsync(10);
+      gate.openAll();
+    }
+    expect((await Promise.all([...first, ...second])).map((response) => response.status)).toEqual(
+      Array.from({ length: 16 }, () => 200),
+    );
+  });
+
+  it("the burst after a cooldown is halved: only half of what was in flight goes back at once", async () => {
+    const gate = new Gate();
+    let calls = 0;
+    const backends = new SimulatedBackends({
+      "https://a.example.com": (exchange) => (++calls <= 6 ? throttled(1000) : gate.hold(() => ok())(exchange)),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    // Six at once, all 429: the limit learned is 3 (half of 6 in flight).
+    const pending = Array.from({ length: 6 }, () => lb.fetch(URL, post()));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(lb.snapshot()).toMatchObject({ queue: { waiting: 6 }, backends: [{ pacing: { allowed: 3 } }] });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(backends.received).toHaveLength(6 + 3);
+    gate.openAll();
+    for (let round = 0; round < 5; round++) {
+      await vi.advanceTimersByTimeAsync(10);
+      gate.openAll();
+    }
+    expect((await Promise.all(pending)).every((response) => response.status === 200)).toBe(true);
+  });
+
+  it("a single request's 429 teaches no concurrency limit: nothing is paced without 429s under concurrency", async () => {
+    let first = true;
+    const backends = new SimulatedBackends({
+      "https://a.example.com": () => {
+        if (!first) return ok();
+        first = false;
+        return throttled(500);
+      },
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const response = lb.fetch(URL, post());
+    await vi.advanceTimersByTimeAsync(500);
+    expect((await response).status).toBe(200);
+    expect(lb.snapshot().backends[0]!.pacing).toBeNull();
+  });
+});
+
+describe("the token estimate", () => {
+  const prepared = (body: BodyInit): PreparedRequest =>
+    prepareRequest(URL, { method: "POST", body }) as PreparedRequest;
+
+  it("is a string body's length / 4 plus its max_tokens, max_completion_tokens or max_output_tokens", () => {
+    const text = JSON.stringify({ model: "m", max_completion_tokens: 100, messages: [] });
+    expect(estimateTokens(prepared(text))).toBe(Math.ceil(text.length / 4) + 100);
+    expect(estimateTokens(prepared('{"max_output_tokens": 7}'))).toBe(Math.ceil(24 / 4) + 7);
+    expect(estimateTokens(prepared(new Uint8Array(400)))).toBe(100);
+    expect(estimateTokens(prepared(new FormData()))).toBe(0);
+  });
+});
