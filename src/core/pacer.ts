@@ -25,6 +25,9 @@ export interface Quota {
   /** Time until the requests' and tokens' windows reset, ms; `null` if not said (or 0, or negative). */
   readonly resetRequestsMs: number | null;
   readonly resetTokensMs: number | null;
+  /** `x-ratelimit-limit-*`: what a window holds, so a reset window starts from it rather than from nothing known. */
+  readonly limitRequests: number | null;
+  readonly limitTokens: number | null;
 }
 
 /** A count from a header: a non-negative integer, else `null` (Azure's Responses API sends `-1`). */
@@ -53,6 +56,8 @@ export function readQuota(headers: Headers): Quota | undefined {
     remainingTokens: count(tokens),
     resetRequestsMs: resetMs(headers.get("x-ratelimit-reset-requests")),
     resetTokensMs: resetMs(headers.get("x-ratelimit-reset-tokens")),
+    limitRequests: count(headers.get("x-ratelimit-limit-requests")),
+    limitTokens: count(headers.get("x-ratelimit-limit-tokens")),
   };
 }
 
@@ -126,9 +131,12 @@ export class Pacer {
   reservedTokens = 0;
   remainingRequests: number | null = null;
   remainingTokens: number | null = null;
-  /** When the reported remaining counts stop being trusted, monotonic ms. */
+  /** When the reported remaining counts stop being trusted (their window resets), monotonic ms. */
   #requestsUntil = 0;
   #tokensUntil = 0;
+  /** What a window holds, when said: a reset window starts with it. */
+  #limitRequests: number | null = null;
+  #limitTokens: number | null = null;
   /** The in-flight limit learned from 429s; `null` while none was. */
   learned: number | null = null;
   readonly #rpm: Bucket | undefined;
@@ -145,10 +153,19 @@ export class Pacer {
     if (this.#rpm !== undefined) this.#changed(now);
   }
 
-  /** The remaining counts, forgotten once their window has reset. */
+  /**
+   * Once their window has reset, the remaining counts become the window's limit when it was said (until the next
+   * response reports afresh), else unknown.
+   */
   #expire(now: number): void {
-    if (this.remainingRequests !== null && now >= this.#requestsUntil) this.remainingRequests = null;
-    if (this.remainingTokens !== null && now >= this.#tokensUntil) this.remainingTokens = null;
+    if (this.remainingRequests !== null && now >= this.#requestsUntil) {
+      this.remainingRequests = this.#limitRequests === this.remainingRequests ? null : this.#limitRequests;
+      this.#requestsUntil = now + UNDATED_QUOTA_MS;
+    }
+    if (this.remainingTokens !== null && now >= this.#tokensUntil) {
+      this.remainingTokens = this.#limitTokens === this.remainingTokens ? null : this.#limitTokens;
+      this.#tokensUntil = now + UNDATED_QUOTA_MS;
+    }
   }
 
   /** Whether one more request of `tokens` (estimated) may go now. */
@@ -198,6 +215,8 @@ export class Pacer {
 
   /** A response reported the scope's quota. */
   observe(quota: Quota, now: number): void {
+    if (quota.limitRequests !== null) this.#limitRequests = quota.limitRequests;
+    if (quota.limitTokens !== null) this.#limitTokens = quota.limitTokens;
     if (quota.remainingRequests !== null) {
       this.remainingRequests = quota.remainingRequests;
       this.#requestsUntil = now + (quota.resetRequestsMs ?? UNDATED_QUOTA_MS);

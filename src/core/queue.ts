@@ -39,7 +39,8 @@ interface Waiter {
 }
 
 /**
- * The requests waiting inside the balancer for a backend, served in arrival order. One pass ({@link serve}) gives
+ * The requests waiting inside the balancer for a backend, served in arrival order (the order of their `lb.fetch`
+ * calls: one that waits again keeps its place). One pass ({@link serve}) gives
  * each waiter, oldest first, its turn at selection: whatever a waiter passed over could not use is free for the
  * next, and a new arrival runs a pass before it selects, so it never overtakes a waiter that could use the same
  * capacity; it only takes what no waiter can use (another model, another pinned backend). A pass runs when
@@ -95,7 +96,11 @@ export class WaitQueue {
           else reject(closed());
         },
       };
-      this.#waiters.push(waiter);
+      // In arrival order: a request that waits again (its turn came, and the backend answered 429) keeps its place.
+      const waiters = this.#waiters;
+      let place = waiters.length;
+      while (place > 0 && waiters[place - 1]!.request.requestId > request.requestId) place--;
+      waiters.splice(place, 0, waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
       if (this.#events.active) {
         this.#events.emit({
