@@ -12,8 +12,12 @@ const UNDATED_QUOTA_MS = 1000;
 /** What a request is told to wait (and when the queue looks again) while only a request in flight ending can free a scope. */
 export const PACED_RETRY_MS = 1000;
 
-/** Azure enforces a per-minute limit over 10-second windows (and 1-second ones): a bucket holds a sixth of a minute's quota. */
-const BURST_SHARE = 1 / 6;
+/**
+ * Azure OpenAI evaluates a per-minute limit over short periods, "typically 1 or 10 seconds" (a 600-RPM deployment
+ * is throttled past 10 requests in one second): a bucket holds one second's share, so no burst it lets through
+ * can break the limit over either period.
+ */
+const BURST_SHARE = 1 / 60;
 
 /** A learned in-flight limit that grew past this has nothing left to teach: it is dropped (no limit). */
 const LEARNED_CEILING = 64;

@@ -39,8 +39,8 @@ export interface BackendConfig {
   /**
    * Requests per minute each deployment of this backend (or the backend as a whole, for requests without one)
    * may be sent: the balancer paces before the first 429, for deployments that send no remaining-quota
-   * headers (PTU) or where the browser cannot read them (CORS). A token bucket holding a sixth of it (Azure
-   * enforces a per-minute limit over 10-second windows), refilled evenly. Default: no limit.
+   * headers (PTU) or where the browser cannot read them (CORS). A token bucket holding one second's share (Azure
+   * evaluates per-minute limits over periods of 1 or 10 seconds), refilled evenly. Default: no limit.
    */
   rpm?: number;
   /**

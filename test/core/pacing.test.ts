@@ -190,18 +190,18 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
 });
 
 describe("configured rpm / tpm pace before the first 429", () => {
-  it("rpm 60 sends a burst of 10 (a 10-second window's share), then one a second, and never gets a 429", async () => {
+  it("rpm 600 sends a burst of 10 (one second's share), then one every 100 ms, and never gets a 429", async () => {
     const backends = new SimulatedBackends({ "https://a.example.com": () => ok() });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", rpm: 60 }], fetch: backends.fetch });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", rpm: 600 }], fetch: backends.fetch });
     const paced: EventOfType<"paced">[] = [];
     lb.on("paced", (event) => paced.push(event));
     const pending = Array.from({ length: 15 }, () => lb.fetch(URL, post()));
     await vi.advanceTimersByTimeAsync(10);
     expect(backends.received).toHaveLength(10);
     expect(lb.snapshot().queue.waiting).toBe(5);
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(100);
     expect(backends.received).toHaveLength(11);
-    await vi.advanceTimersByTimeAsync(4000);
+    await vi.advanceTimersByTimeAsync(400);
     expect((await Promise.all(pending)).every((response) => response.status === 200)).toBe(true);
     expect(backends.received).toHaveLength(15);
     expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ basis: "configured", reserved: 0 });
@@ -210,12 +210,12 @@ describe("configured rpm / tpm pace before the first 429", () => {
 
   it("tpm paces by the estimated tokens of each request (body / 4 + max_tokens)", async () => {
     const backends = new SimulatedBackends({ "https://a.example.com": () => ok() });
-    // 6000 tokens per minute: a bucket of 1000, refilled at 100 a second.
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", tpm: 6000 }], fetch: backends.fetch });
+    // 60 000 tokens per minute: a bucket of 1000, refilled at 1000 a second; each request is about 410.
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com", tpm: 60_000 }], fetch: backends.fetch });
     const pending = Array.from({ length: 3 }, () => lb.fetch(URL, post({ max_tokens: 400 })));
     await vi.advanceTimersByTimeAsync(10);
     expect(backends.received).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(4000);
+    await vi.advanceTimersByTimeAsync(300);
     expect(backends.received).toHaveLength(3);
     await Promise.all(pending);
   });
