@@ -158,6 +158,27 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
     expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: null, remainingRequests: null });
   });
 
+  it("once its window resets, a scope starts again from x-ratelimit-limit-requests, not from nothing known", async () => {
+    const backends = new SimulatedBackends({
+      "https://a.example.com": () =>
+        ok(
+          {},
+          {
+            headers: {
+              "x-ratelimit-limit-requests": "3",
+              "x-ratelimit-remaining-requests": "1",
+              "x-ratelimit-reset-requests": "2s",
+            },
+          },
+        ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    await lb.fetch(URL, post());
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: 1, remainingRequests: 1 });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: 3, remainingRequests: 3 });
+  });
+
   it("remaining tokens hold back a request whose estimate does not fit while others are in flight", async () => {
     const gate = new Gate();
     const backends = new SimulatedBackends({

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type EventOfType, type LoadBalancerEvent } from "../../src/index.js";
+import { Emitter } from "../../src/core/events.ts";
+import { WaitQueue } from "../../src/core/queue.ts";
 import { type Answer, Gate, ok, quotaHeaders, SimulatedBackends, throttled } from "../support/backends.js";
 
 const URL = "https://x/v1/chat/completions";
@@ -213,5 +215,42 @@ describe("requests wait inside the balancer while no backend can take them", () 
     expect(queue.oldestWaitMs).toBeLessThan(1100);
     await vi.advanceTimersByTimeAsync(1000);
     await Promise.all([pending, second]);
+  });
+});
+
+describe("the queue's order", () => {
+  it("a request that waits again (its turn came and the backend answered 429) goes back to its place, not to the back", () => {
+    let now = 0;
+    const queue = new WaitQueue(() => now, new Emitter(() => {}));
+    let open = false;
+    const served: number[] = [];
+    const waiter = (requestId: number) =>
+      queue.wait(
+        {
+          requestId,
+          attempt: 1,
+          reason: "cooling",
+          retryAfterMs: 1000,
+          budgetMs: 60_000,
+          signal: undefined,
+          take: () => {
+            if (!open) return 1000;
+            served.push(requestId);
+            return { backend: undefined as never, ticket: undefined as never };
+          },
+        },
+        () => new Error("closed"),
+      );
+    // Requests 2 and 3 wait; request 1, older, comes back to wait after its attempt failed.
+    void waiter(2);
+    void waiter(3);
+    void waiter(1);
+    expect(queue.view(now).waiting).toBe(3);
+    open = true;
+    now = 10;
+    queue.serve(now);
+    expect(served).toEqual([1, 2, 3]);
+    expect(queue.view(now)).toEqual({ waiting: 0, oldestWaitMs: 0, maxWaitedMs: 10 });
+    queue.close();
   });
 });
