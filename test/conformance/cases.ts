@@ -404,6 +404,7 @@ function statefulCases(lib: Lib): void {
 
     test("a lease picks by tier with the backend's credentials, learns from the outcome handed back, and says when none is left", async () => {
       const lb = lib.createLoadBalancer({
+        maxWaitMs: 0, // "none is left" at once, rather than a wait for a's 60 s
         backends: [
           { url: "https://a.test", name: "a", headers: { "api-key": "key-a" } },
           { url: "http://b.test/base", name: "b", priority: 2, headers: { "api-key": "key-b" } },
