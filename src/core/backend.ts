@@ -37,6 +37,8 @@ export interface AttemptTicket {
   /** The pacer it holds a reservation of, and the tokens reserved (an estimate). */
   readonly pacer?: Pacer | undefined;
   readonly tokens?: number;
+  /** The scope the pacer is kept under. */
+  readonly deployment?: string | undefined;
 }
 
 /** What a failure records: where it happened, why, the base cooldown, the status if any, and its cause. */
@@ -161,6 +163,8 @@ export class Backend {
     const { pacer } = ticket;
     if (pacer === undefined) return;
     pacer.release(ticket.tokens!);
+    // Nothing limits it any more (a learned limit grew out, the counts expired): selection skips it again.
+    if (pacer.idle && this.pacers.get(ticket.deployment) === pacer) this.pacers.delete(ticket.deployment);
     this.#host.wake?.();
   }
 
@@ -200,7 +204,7 @@ export class Backend {
     if (pacer !== undefined) {
       const tokens = estimateTokens(request!);
       pacer.reserve(tokens, this.#host.now());
-      return { scope, probeWhole, probeScope, pacer, tokens };
+      return { scope, probeWhole, probeScope, pacer, tokens, deployment };
     }
     return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope } : PLAIN;
   }

@@ -315,6 +315,21 @@ describe("a limit learned from 429s where nothing is advertised", () => {
     expect((await Promise.all(pending)).every((response) => response.status === 200)).toBe(true);
   });
 
+  it("a learned limit grows back out with successes: then nothing paces the backend any more", async () => {
+    let calls = 0;
+    const backends = new SimulatedBackends({
+      "https://a.example.com": () => (++calls <= 2 ? throttled(100) : ok()),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const burst = [lb.fetch(URL, post()), lb.fetch(URL, post())];
+    await vi.advanceTimersByTimeAsync(10);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ allowed: 1, basis: "learned" });
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all(burst);
+    for (let index = 0; index < 70 && lb.snapshot().backends[0]!.pacing !== null; index++) await lb.fetch(URL, post());
+    expect(lb.snapshot().backends[0]!.pacing).toBeNull();
+  });
+
   it("a single request's 429 teaches no concurrency limit: nothing is paced without 429s under concurrency", async () => {
     let first = true;
     const backends = new SimulatedBackends({
