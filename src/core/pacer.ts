@@ -66,17 +66,18 @@ export function readQuota(headers: Headers): Quota | undefined {
 }
 
 const MAX_TOKENS = /"max_(?:completion_|output_)?tokens"\s*:\s*(\d{1,9})/;
-let lastRequest: PreparedRequest | undefined;
-let lastEstimate = 0;
+/** Estimates made, per request (weakly: a request's body is not kept alive by it). */
+const estimates = new WeakMap<PreparedRequest, number>();
 
 /**
  * An ESTIMATE of the tokens a request uses, for `tpm` and `x-ratelimit-remaining-tokens`: its body's size / 4
  * (about four bytes per token of English text), plus `max_tokens` / `max_completion_tokens` /
  * `max_output_tokens` when the body is a string (found by a regular expression, not a second JSON parse).
- * A body of another kind counts by its size alone; a `FormData` or a stream as 0. Remembered for the last request.
+ * A body of another kind counts by its size alone; a `FormData` or a stream as 0. Made once per request.
  */
 export function estimateTokens(request: PreparedRequest): number {
-  if (request === lastRequest) return lastEstimate;
+  const known = estimates.get(request);
+  if (known !== undefined) return known;
   const body = request.init.body;
   let estimate = 0;
   if (typeof body === "string") {
@@ -85,8 +86,7 @@ export function estimateTokens(request: PreparedRequest): number {
     if (max !== null) estimate += Number(max[1]);
   } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) estimate = Math.ceil(body.byteLength / 4);
   else if (typeof Blob !== "undefined" && body instanceof Blob) estimate = Math.ceil(body.size / 4);
-  lastRequest = request;
-  lastEstimate = estimate;
+  estimates.set(request, estimate);
   return estimate;
 }
 
