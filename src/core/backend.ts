@@ -39,6 +39,8 @@ export interface AttemptTicket {
   readonly tokens?: number;
   /** The scope the pacer is kept under. */
   readonly deployment?: string | undefined;
+  /** Its place in the pacer's learned window (see pacer.ts); 0 without one. */
+  readonly place?: number;
 }
 
 /** What a failure records: where it happened, why, the base cooldown, the status if any, and its cause. */
@@ -203,8 +205,8 @@ export class Backend {
           : this.pacers.get(deployment);
     if (pacer !== undefined) {
       const tokens = estimateTokens(request!);
-      pacer.reserve(tokens, this.#host.now());
-      return { scope, probeWhole, probeScope, pacer, tokens, deployment };
+      const place = pacer.reserve(tokens, this.#host.now());
+      return { scope, probeWhole, probeScope, pacer, tokens, deployment, place };
     }
     return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope } : PLAIN;
   }
@@ -232,7 +234,8 @@ export class Backend {
     if (learns) {
       // Learned pacing: what was in flight to this scope when it said "too many" (its reservations, or the backend's count).
       const inFlight = ticket.pacer?.reserved ?? this.stats.inFlight + 1;
-      if (inFlight > 1 || this.pacers.has(deployment)) this.pacer(deployment).throttled(inFlight, this.#host.now());
+      if (inFlight > 1 || this.pacers.has(deployment))
+        this.pacer(deployment).throttled(inFlight, this.#host.now(), failure[2], ticket.place ?? 0);
     }
     this.#release(ticket);
   }

@@ -121,6 +121,26 @@ class Bucket {
   }
 }
 
+/** Windows in a row without a 429 after which a learned window budget is dropped (demand fell, or capacity grew). */
+const QUIET_WINDOWS = 10;
+
+/**
+ * A window learned from 429s: the scope took `budget` requests between a window's start (the end of a 429's
+ * cooldown) and the next 429 (the requests admitted before the one it refused), and that 429's cooldown ended the window: `period` is from start to then. Each
+ * period admits at most `budget` requests; after {@link QUIET_WINDOWS} periods without a 429 the window is
+ * dropped and learned afresh (capacity may have grown).
+ */
+interface Window {
+  /** When the current period began (or begins: the end of the cooldown), monotonic ms. */
+  start: number;
+  /** `null` until a second 429 closes the first window. */
+  period: number | null;
+  budget: number | null;
+  admitted: number;
+  succeeded: number;
+  quiet: number;
+}
+
 /** What a pacer tells the event it emits when its limit changes. */
 export type PacedReport = (allowed: number | null, basis: PacingBasis) => void;
 
@@ -143,6 +163,8 @@ export class Pacer {
   #limitTokens: number | null = null;
   /** The in-flight limit learned from 429s; `null` while none was. */
   learned: number | null = null;
+  /** The window learned from 429s; `null` while none was. */
+  #window: Window | null = null;
   readonly #rpm: Bucket | undefined;
   readonly #tpm: Bucket | undefined;
   #basis: PacingBasis;
@@ -180,6 +202,7 @@ export class Pacer {
     if (this.learned !== null && reserved >= Math.floor(this.learned)) return false;
     if (this.remainingTokens !== null && reserved > 0 && this.reservedTokens + tokens > this.remainingTokens)
       return false;
+    if (this.#window !== null && this.#spent(now)) return false;
     if (this.#rpm !== undefined && !this.#rpm.has(1, now)) return false;
     if (this.#tpm !== undefined && !this.#tpm.has(tokens, now)) return false;
     return true;
@@ -200,15 +223,41 @@ export class Pacer {
       longer(this.#tokensUntil - now);
     if (this.#rpm !== undefined) longer(this.#rpm.waitMs(1, now));
     if (this.#tpm !== undefined) longer(this.#tpm.waitMs(tokens, now));
+    const window = this.#window;
+    if (window !== null && this.#spent(now)) longer(window.start + window.period! - now);
     return wait;
   }
 
-  /** A request starts: it holds a reservation (and takes from the buckets). */
-  reserve(tokens: number, now: number): void {
+  /** Whether the learned window's budget is used up now (rolling it on to the current period first). */
+  #spent(now: number): boolean {
+    const window = this.#window!;
+    const { period, budget } = window;
+    if (period === null || budget === null) return false;
+    if (now >= window.start + period) {
+      const periods = Math.floor((now - window.start) / period);
+      window.start += periods * period;
+      window.admitted = 0;
+      window.succeeded = 0;
+      if (++window.quiet >= QUIET_WINDOWS) {
+        this.#window = null;
+        return false;
+      }
+    }
+    return now >= window.start && window.admitted >= window.budget!;
+  }
+
+  /**
+   * A request starts: it holds a reservation (and takes from the buckets). Returns its place in the learned
+   * window (1 for the first request of the window; 0 without one).
+   */
+  reserve(tokens: number, now: number): number {
     this.reserved++;
     this.reservedTokens += tokens;
     if (this.#rpm !== undefined) this.#rpm.level = this.#rpm.refill(now) - 1;
     if (this.#tpm !== undefined) this.#tpm.level = this.#tpm.refill(now) - tokens;
+    if (this.#window === null) return 0;
+    this.#spent(now);
+    return this.#window === null ? 0 : ++this.#window.admitted;
   }
 
   /** A request ended (success, failure or abort): its reservation is released. */
@@ -237,7 +286,22 @@ export class Pacer {
    * A 429 with `inFlight` requests in flight to the scope: at most half of them may be in flight again. One
    * request alone teaches nothing about concurrency (the window was spent), and a limit already lower stays.
    */
-  throttled(inFlight: number, now: number): void {
+  throttled(inFlight: number, now: number, cooldownMs: number, place: number): void {
+    if (inFlight < 2 && this.#window === null) return;
+    // The window: from the end of the first cooldown to this 429 and its cooldown, and what it served.
+    const end = now + Math.max(0, cooldownMs);
+    const window = this.#window;
+    if (window === null) this.#window = { start: end, period: null, budget: null, admitted: 0, succeeded: 0, quiet: 0 };
+    else if (now >= window.start) {
+      window.period = Math.max(1, end - window.start);
+      // The requests admitted before this one in its window were taken (a server takes them in order); those
+      // still in flight then are counted by their place, not only the successes already back.
+      window.budget = Math.max(1, place > 1 ? place - 1 : window.succeeded);
+      window.start = end;
+      window.admitted = 0;
+      window.succeeded = 0;
+      window.quiet = 0;
+    }
     if (inFlight < 2) return;
     const halved = Math.floor(inFlight / 2);
     if (this.learned !== null && this.learned <= halved) return;
@@ -251,6 +315,9 @@ export class Pacer {
    * window reset is halved, not the throughput of the windows after it).
    */
   succeeded(now: number): void {
+    const window = this.#window;
+    // A window that no second 429 closed within as many successes as a learned limit may grow: nothing to learn.
+    if (window !== null && ++window.succeeded >= LEARNED_CEILING && window.period === null) this.#window = null;
     const { learned } = this;
     if (learned === null) return;
     const next = learned + 1;
@@ -263,6 +330,7 @@ export class Pacer {
     return (
       this.reserved === 0 &&
       this.learned === null &&
+      this.#window === null &&
       this.remainingRequests === null &&
       this.remainingTokens === null &&
       this.#rpm === undefined &&
@@ -279,6 +347,8 @@ export class Pacer {
     };
     if (this.remainingRequests !== null) lower(this.remainingRequests);
     if (this.learned !== null) lower(Math.floor(this.learned));
+    const window = this.#window;
+    if (window?.budget != null) lower(this.reserved + Math.max(0, window.budget - window.admitted));
     if (this.#rpm !== undefined) lower(this.reserved + Math.floor(this.#rpm.refill(now)));
     return allowed;
   }
