@@ -330,6 +330,40 @@ describe("a limit learned from 429s where nothing is advertised", () => {
     expect(lb.snapshot().backends[0]!.pacing).toBeNull();
   });
 
+  it("after two 429s it learns the window (what it took, how long): later windows get their capacity and no 429", async () => {
+    // 3 requests per second, a window starting with its first request; over it, a 429 until the window ends.
+    let start = Number.NEGATIVE_INFINITY;
+    let used = 0;
+    const log: Array<{ at: number; status: number }> = [];
+    const backends = new SimulatedBackends({
+      "https://a.example.com": () => {
+        const now = Date.now();
+        if (now >= start + 1000) {
+          start = now;
+          used = 0;
+        }
+        const status = ++used > 3 ? 429 : 200;
+        log.push({ at: now, status });
+        return status === 429 ? throttled(start + 1000 - now) : ok();
+      },
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    let next = 0;
+    const worker = async (): Promise<number[]> => {
+      const statuses: number[] = [];
+      while (next++ < 30) statuses.push((await lb.fetch(URL, post())).status);
+      return statuses;
+    };
+    const done = Promise.all(Array.from({ length: 6 }, worker));
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect((await done).flat().every((status) => status === 200)).toBe(true);
+    const t0 = log[0]!.at;
+    const late = log.filter((entry) => entry.at - t0 >= 3000);
+    expect(late.filter((entry) => entry.status === 200)).toHaveLength(30 - 9);
+    expect(late.filter((entry) => entry.status === 429)).toEqual([]);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ basis: "learned" });
+  });
+
   it("a single request's 429 teaches no concurrency limit: nothing is paced without 429s under concurrency", async () => {
     let first = true;
     const backends = new SimulatedBackends({
