@@ -147,8 +147,8 @@ export type PacedReport = (allowed: number | null, basis: PacingBasis) => void;
 /**
  * The pacing of one scope (an Azure deployment, or a backend as a whole): a reservation per request in
  * flight, held against what the scope said it has left (`x-ratelimit-remaining-*`), its configured
- * `rpm`/`tpm` (token buckets), and an in-flight limit learned from 429s (half of what was in flight, grown by
- * one per success, dropped past {@link LEARNED_CEILING}).
+ * `rpm`/`tpm` (token buckets), and what 429s taught: an in-flight limit (half of what was in flight, grown by
+ * one per success, dropped past {@link LEARNED_CEILING}) and a window (see {@link Window}).
  */
 export class Pacer {
   reserved = 0;
