@@ -1,18 +1,20 @@
 import type { AttemptTarget, Spillover } from "../types/adapter.ts";
 import type { CooldownReason } from "../types/events.ts";
-import { clampDelay, raceAbort, sleep } from "../utils/timers.ts";
+import { clampDelay, raceAbort } from "../utils/timers.ts";
 import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
 import { parseCooldownMs, parseDuration } from "./cooldown.ts";
 import { watchCreated } from "./created.ts";
 import type { Emitter } from "./events.ts";
 import { exhaustedResponse, unservableResponse } from "./exhausted.ts";
+import { readQuota } from "./pacer.ts";
+import type { Held, Take, WaitQueue } from "./queue.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { judge } from "./judge.ts";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.ts";
 import { pinnedResponse, type Route, routeFor } from "./routing.ts";
 import { deploymentInPath, scopeOf } from "./scope.ts";
-import { soonestRecoveryMs, type Selector } from "./select.ts";
+import { soonestRecoveryMs, type Selector, waitReason } from "./select.ts";
 import type { GuardHooks } from "./stream-guard.ts";
 import { accepts, targetFor } from "./target.ts";
 import { failureReason } from "./verdict.ts";
@@ -25,6 +27,8 @@ export interface BalancerContext {
   readonly events: Emitter;
   /** `closed` is set by `lb.close()`. */
   readonly host: BreakerHost;
+  /** Requests waiting for a backend, served in arrival order (see queue.ts). */
+  readonly queue: WaitQueue;
   lastRequestId: number;
 }
 
@@ -137,7 +141,22 @@ function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefine
     reset = Math.max(reset, parseDuration(headers.get(`x-ratelimit-reset-${limit}`)) ?? -1);
   }
   if (!spent) return undefined;
-  return reset < 0 ? defaultMs : reset;
+  return reset <= 0 ? defaultMs : reset;
+}
+
+/**
+ * The waiter's turn for the queue: the same transition step and selection as the loop (every backend gets
+ * another chance after a wait), the attempt started at once so the next waiter sees its reservation.
+ */
+function takeFor(call: Call): Take {
+  const { context, request } = call;
+  return (now) => {
+    advanceDue(context.backends, now, context.host);
+    const backend = context.select(now, undefined, request, call.pathScope, call.route);
+    if (backend === undefined)
+      return soonestRecoveryMs(context.backends, now, request, call.pathScope, call.route.pinned) ?? 0;
+    return { backend, ticket: backend.startAttempt(scopeOf(backend.config, request, call.pathScope), request) };
+  };
 }
 
 /** The end of one attempt, for the `outcome` event (and the snapshot's count of requests the provider spilled over). */
@@ -272,15 +291,25 @@ export async function balancedFetch(
   const { signal } = request;
   let waitedMs = 0;
   let tried: Set<Backend> | undefined;
+  // A backend the queue chose for this request, its attempt already started.
+  let held: Held | undefined;
   // The caller's answer when no backend is left to try, rather than a 429 of the balancer's.
   let fallback: Fallback | undefined;
   try {
     for (;;) {
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) {
+        if (held !== undefined) held.backend.abandonAttempt(held.ticket);
+        throw signal.reason;
+      }
       const now = options.now();
       advanceDue(context.backends, now, context.host);
       const capped = call.attempt >= options.maxAttempts;
-      const backend = capped ? undefined : context.select(now, tried, request, call.pathScope, call.route);
+      let backend = held?.backend;
+      if (backend === undefined && !capped) {
+        // Waiters go first: what is left after their turn is what none of them can use.
+        if (context.queue.size > 0) context.queue.serve(now);
+        backend = context.select(now, tried, request, call.pathScope, call.route);
+      }
 
       if (backend === undefined) {
         if (fallback !== undefined) {
@@ -289,8 +318,8 @@ export async function balancedFetch(
         }
         const retryAfterMs = soonestRecoveryMs(context.backends, now, request, call.pathScope, call.route.pinned);
         if (retryAfterMs === undefined) return unservableResponse();
-        const waiting =
-          !capped && retryAfterMs > 0 && retryAfterMs <= Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
+        const budgetMs = Math.max(options.maxWaitMs, SHORT_WAIT_MS) - waitedMs;
+        const waiting = !capped && retryAfterMs > 0 && retryAfterMs <= budgetMs;
         if (events.active)
           events.emit({
             type: "exhausted",
@@ -301,17 +330,32 @@ export async function balancedFetch(
             waiting,
           });
         if (!waiting) return refused(call, retryAfterMs);
-        await sleep(retryAfterMs, signal);
-        // Real elapsed time, but never less than asked: a timer's 1 ms floor must not turn a budget of
-        // sub-millisecond waits into thousands of rounds, nor a clock that stands still into endless ones.
-        waitedMs += Math.max(options.now() - now, retryAfterMs);
+        held = await context.queue.wait(
+          {
+            requestId: call.requestId,
+            attempt: call.attempt,
+            reason: waitReason(context.backends, now, request, call.pathScope, call.route.pinned),
+            retryAfterMs,
+            budgetMs,
+            signal,
+            take: takeFor(call),
+          },
+          closedError,
+        );
+        // Real elapsed time, but never less than a millisecond: a clock that stands still must not make endless rounds.
+        waitedMs += Math.max(options.now() - now, 1);
         tried = undefined; // after the wait every backend deserves another chance
+        if (held === undefined) {
+          const soonest = soonestRecoveryMs(context.backends, options.now(), request, call.pathScope);
+          return refused(call, Math.max(soonest ?? retryAfterMs, 1));
+        }
         continue;
       }
 
       const deployment = scopeOf(backend.config, request, call.pathScope);
       call.attempt++;
-      const ticket: AttemptTicket = backend.startAttempt(deployment);
+      const ticket: AttemptTicket = held?.ticket ?? backend.startAttempt(deployment, request);
+      held = undefined;
       let outcome: Outcome;
       try {
         outcome = await send(call, backend, deployment, now);
@@ -382,8 +426,12 @@ export async function balancedFetch(
 
       ended(call, backend, deployment, now, "response", response.status, undefined, spillover);
       backend.recordSuccess(ticket, response.status, call);
-      const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
-      if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
+      const quota = readQuota(response.headers);
+      if (quota !== undefined) {
+        backend.observe(deployment, quota);
+        const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
+        if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
+      }
       delivered(call, backend, deployment, response.status, started);
       return handedBack(call, backend, verdict.deliver);
     }

@@ -1,7 +1,9 @@
 import type { BackendSnapshot } from "../types/balancer.ts";
 import type { BackendInfo, CooldownReason } from "../types/events.ts";
-import { Breaker, type BreakerHost, type Cause } from "./breaker.ts";
+import { Breaker, type BreakerHost, type Cause, isCooldown } from "./breaker.ts";
 import type { ResolvedBackend } from "./options.ts";
+import { estimateTokens, Pacer, PACED_RETRY_MS, type Quota } from "./pacer.ts";
+import type { PreparedRequest } from "./request.ts";
 
 /** A backend's counters; see {@link BackendSnapshot}. */
 export type BackendStats = {
@@ -27,11 +29,18 @@ const ENDPOINT_FAULTS: readonly CooldownReason[] = ["network-error", "timeout", 
 /** Deployments remembered per backend; past this, those back in rotation are forgotten, oldest first. */
 const MAX_DEPLOYMENTS = 256;
 
-/** Which breakers an attempt ran through, and whether it was the probe of each. */
+/** Which breakers an attempt ran through, whether it was the probe of each, and the pacing reservation it holds. */
 export interface AttemptTicket {
   readonly scope: Breaker | undefined;
   readonly probeWhole: boolean;
   readonly probeScope: boolean;
+  /** The pacer it holds a reservation of, and the tokens reserved (an estimate). */
+  readonly pacer?: Pacer | undefined;
+  readonly tokens?: number;
+  /** The scope the pacer is kept under. */
+  readonly deployment?: string | undefined;
+  /** Its place in the pacer's learned window (see pacer.ts); 0 without one. */
+  readonly place?: number;
 }
 
 /** What a failure records: where it happened, why, the base cooldown, the status if any, and its cause. */
@@ -83,6 +92,13 @@ export class Backend {
   readonly whole: Breaker;
   /** Deployments (models) with state of their own, created by their first cooldown, in order first seen. */
   readonly deployments = new Map<string, Breaker>();
+  /**
+   * Pacing per scope (a deployment, or `undefined` for the backend as a whole), created by the first quota
+   * headers, 429, or attempt with `rpm`/`tpm` configured. Empty costs one size check per selection.
+   */
+  readonly pacers = new Map<string | undefined, Pacer>();
+  /** `rpm` or `tpm` is configured: every scope is paced from its first attempt. */
+  readonly configured: boolean;
   readonly #host: BreakerHost;
 
   constructor(config: ResolvedBackend, host: BreakerHost) {
@@ -90,6 +106,68 @@ export class Backend {
     this.info = Object.freeze({ name: config.name, url: config.url, priority: config.priority, weight: config.weight });
     this.#host = host;
     this.whole = new Breaker(host, this.info, null);
+    this.configured = config.rpm !== undefined || config.tpm !== undefined;
+  }
+
+  /** Whether anything paces this backend (pacers, or a configured rate): selection asks {@link paces} only then. */
+  get paced(): boolean {
+    return this.configured || this.pacers.size > 0;
+  }
+
+  /** Whether pacing lets one more request of this kind go to `deployment` now. */
+  paces(deployment: string | undefined, request: PreparedRequest, now: number): boolean {
+    const pacer = this.pacers.get(deployment);
+    return pacer === undefined || pacer.admits(estimateTokens(request), now);
+  }
+
+  /** Time until pacing lets the request go to `deployment`, as far as time tells ({@link PACED_RETRY_MS} when only a release can). */
+  pacedMs(deployment: string | undefined, request: PreparedRequest, now: number): number {
+    const pacer = this.pacers.get(deployment);
+    if (pacer === undefined) return 0;
+    return pacer.waitMs(estimateTokens(request), now) ?? PACED_RETRY_MS;
+  }
+
+  /** The scope's pacer, created on first use (idle ones make room past {@link MAX_DEPLOYMENTS}). */
+  pacer(deployment: string | undefined): Pacer {
+    let pacer = this.pacers.get(deployment);
+    if (pacer !== undefined) return pacer;
+    if (this.pacers.size >= MAX_DEPLOYMENTS) {
+      for (const [key, old] of this.pacers) {
+        if (!old.idle) continue;
+        this.pacers.delete(key);
+        break;
+      }
+    }
+    const host = this.#host;
+    pacer = new Pacer(this.config.rpm, this.config.tpm, host.now(), (allowed, basis) => {
+      const { events } = host;
+      if (events.active)
+        events.emit({
+          type: "paced",
+          at: host.now(),
+          backend: this.info,
+          deployment: deployment ?? null,
+          allowed,
+          basis,
+        });
+    });
+    this.pacers.set(deployment, pacer);
+    return pacer;
+  }
+
+  /** A response reported the scope's remaining quota. */
+  observe(deployment: string | undefined, quota: Quota): void {
+    this.pacer(deployment).observe(quota, this.#host.now());
+  }
+
+  /** The attempt's reservation ends; waiting requests may go. */
+  #release(ticket: AttemptTicket): void {
+    const { pacer } = ticket;
+    if (pacer === undefined) return;
+    pacer.release(ticket.tokens!);
+    // Nothing limits it any more (a learned limit grew out, the counts expired): selection skips it again.
+    if (pacer.idle && this.pacers.get(ticket.deployment) === pacer) this.pacers.delete(ticket.deployment);
+    this.#host.wake?.();
   }
 
   /** The deployment's breaker, if it has state of its own. */
@@ -104,20 +182,32 @@ export class Backend {
     );
   }
 
-  /** Time until an attempt for `deployment` can go here (pure). */
-  waitMs(now: number, deployment: string | undefined): number {
+  /** Time until an attempt for `deployment` can go here; with `request`, pacing included. */
+  waitMs(now: number, deployment: string | undefined, request?: PreparedRequest): number {
     const scope = this.scope(deployment);
     const whole = this.whole.waitMs(now);
-    return scope === undefined ? whole : Math.max(whole, scope.waitMs(now));
+    const wait = scope === undefined ? whole : Math.max(whole, scope.waitMs(now));
+    return request === undefined || wait > 0 || this.pacers.size === 0 ? wait : this.pacedMs(deployment, request, now);
   }
 
-  /** An attempt starts here. */
-  startAttempt(deployment: string | undefined): AttemptTicket {
+  /** An attempt starts here; with pacing, it holds a reservation until it ends. */
+  startAttempt(deployment: string | undefined, request?: PreparedRequest): AttemptTicket {
     this.stats.requests++;
     this.stats.inFlight++;
     const scope = this.scope(deployment);
     const probeWhole = this.whole.startAttempt();
     const probeScope = scope?.startAttempt() ?? false;
+    const pacer =
+      request === undefined || !this.paced
+        ? undefined
+        : this.configured
+          ? this.pacer(deployment)
+          : this.pacers.get(deployment);
+    if (pacer !== undefined) {
+      const tokens = estimateTokens(request!);
+      const place = pacer.reserve(tokens, this.#host.now());
+      return { scope, probeWhole, probeScope, pacer, tokens, deployment, place };
+    }
     return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope } : PLAIN;
   }
 
@@ -126,6 +216,7 @@ export class Backend {
     this.stats.inFlight--;
     if (ticket.probeWhole) this.whole.releaseProbe();
     if (ticket.probeScope) ticket.scope!.releaseProbe();
+    this.#release(ticket);
   }
 
   /**
@@ -135,7 +226,18 @@ export class Backend {
    */
   recordFailure(ticket: AttemptTicket, ...failure: Failure): void {
     this.stats.inFlight--;
+    const [deployment, reason] = failure;
+    // 429s of one burst arrive together: the first teaches the limit, as the breaker counts one outage once.
+    const breaker = deployment === undefined ? this.whole : this.deployments.get(deployment);
+    const learns = reason === "rate-limit" && (breaker === undefined || !isCooldown(breaker.state));
     this.#fail(ticket, ...failure);
+    if (learns) {
+      // Learned pacing: what was in flight to this scope when it said "too many" (its reservations, or the backend's count).
+      const inFlight = ticket.pacer?.reserved ?? this.stats.inFlight + 1;
+      if (inFlight > 1 || this.pacers.has(deployment))
+        this.pacer(deployment).throttled(inFlight, this.#host.now(), failure[2], ticket.place ?? 0);
+    }
+    this.#release(ticket);
   }
 
   /**
@@ -175,6 +277,10 @@ export class Backend {
     stats.lastStatus = status;
     this.whole.succeed(cause, ticket.probeWhole);
     ticket.scope?.succeed(cause, ticket.probeScope);
+    if (ticket.pacer !== undefined) {
+      ticket.pacer.succeeded(this.#host.now());
+      this.#release(ticket);
+    }
   }
 
   /** A deployment's breaker, created on first use; the oldest ones back in rotation make room past {@link MAX_DEPLOYMENTS}. */

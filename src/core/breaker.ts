@@ -81,6 +81,8 @@ export interface BreakerHost {
   /** `undefined` without the `shared` option, and after `close()`. */
   shared: SharedLink | undefined;
   closed: boolean;
+  /** Capacity may have returned (a breaker back in rotation, a pacing reservation released): the queue looks. */
+  wake?: () => void;
 }
 
 /** The request an attempt belongs to, for the events a transition emits. */
@@ -360,7 +362,9 @@ export class Breaker {
   /** Every transition: the state, its deadline and its timer change together here. */
   #enter(state: BreakerState, now: number): void {
     this.#state = state;
+    const was = this.#open;
     this.#open = state.kind === "available" || (state.kind === "probing" && !state.inFlight);
+    if (this.#open && !was) this.#host.wake?.();
     this.stop();
     if (!isCooldown(state)) {
       this.#deadline = Number.POSITIVE_INFINITY;

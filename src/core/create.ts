@@ -6,6 +6,7 @@ import { Backend } from "./backend.ts";
 import type { BreakerHost } from "./breaker.ts";
 import { Emitter } from "./events.ts";
 import { LEASE_PORT, leasePort } from "./lease-port.ts";
+import { WaitQueue } from "./queue.ts";
 import { attachLogger } from "./log.ts";
 import { resolveOptions } from "./options.ts";
 import { createSelector } from "./select.ts";
@@ -47,6 +48,8 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     shared: undefined,
     closed: false,
   };
+  const queue = new WaitQueue(now, events);
+  host.wake = () => queue.wake();
   const backends = resolved.backends.map((config) => new Backend(config, host));
   const byName = new Map(backends.map((backend) => [backend.info.name, backend]));
   if (logger !== undefined) attachLogger(events, logger);
@@ -79,19 +82,21 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     select: createSelector(backends, resolved.selection, resolved.random),
     events,
     host,
+    queue,
     lastRequestId: 0,
   };
   const fetch: FetchFunction = (input, init) => balancedFetch(context, input, init);
   return {
     fetch,
     on: (type: string, listener: (event: LoadBalancerEvent) => void) => events.on(type, listener),
-    snapshot: () => takeSnapshot(backends, now()),
+    snapshot: () => takeSnapshot(backends, queue, now()),
     async close() {
       if (host.closed) return;
       host.closed = true;
       const link = host.shared;
       host.shared = undefined;
       for (const backend of backends) backend.stop();
+      queue.close();
       await link?.close();
     },
     // For `lease()` of openai-priority-loadbalancer/lease; not part of the typed API.

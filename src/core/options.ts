@@ -30,6 +30,9 @@ export interface ResolvedBackend {
   /** `headers` hold an `api-key` or `authorization`: the caller's credentials are removed before they are set. */
   readonly ownCredential: boolean;
   readonly adapter: BackendAdapter | undefined;
+  /** Requests and (estimated) tokens per minute this backend's deployments may be sent; see `BackendConfig.rpm`. */
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
 }
 
 /** Options after validation, with every default applied. */
@@ -85,7 +88,16 @@ export const OPTION_KEYS: readonly string[] = [
 ];
 
 /** Every key a `BackendConfig` knows; the same rule as {@link OPTION_KEYS}. */
-export const BACKEND_KEYS: readonly string[] = ["url", "priority", "name", "weight", "headers", "adapter"];
+export const BACKEND_KEYS: readonly string[] = [
+  "url",
+  "priority",
+  "name",
+  "weight",
+  "headers",
+  "adapter",
+  "rpm",
+  "tpm",
+];
 
 /** Options of the providers' factories: on a backend, they mean a factory was not used (or a key was misspelt). */
 const FACTORY_KEYS: readonly string[] = ["apiKey", "tokenProvider", "models", "apiVersion"];
@@ -246,6 +258,14 @@ function resolveBackend(config: unknown, index: number): ResolvedBackend {
       typeof read(adapter, "accepts", field("adapter.accepts")) === "function";
     if (!valid) fail(field("adapter"), describe(adapter), "a BackendAdapter (with accepts() and target())");
   }
+  const perMinute = (key: "rpm" | "tpm"): number | undefined => {
+    const value = get(key);
+    if (value !== undefined && (typeof value !== "number" || !(value > 0) || value === Infinity))
+      fail(field(key), describe(value), `a finite number > 0 (${key === "rpm" ? "requests" : "tokens"} per minute)`);
+    return value as number | undefined;
+  };
+  const rpm = perMinute("rpm");
+  const tpm = perMinute("tpm");
   return {
     name,
     url: rawUrl as string,
@@ -255,6 +275,8 @@ function resolveBackend(config: unknown, index: number): ResolvedBackend {
     headers,
     ownCredential,
     adapter: adapter as BackendAdapter | undefined,
+    rpm,
+    tpm,
   };
 }
 
@@ -302,6 +324,12 @@ function resolveLogger(value: unknown): Logger | undefined {
 }
 
 const DEFAULT_MAX_IDS = 10_000;
+/**
+ * A minute: inside the OpenAI SDK's default 10-minute timeout, and as long as the longest window Azure OpenAI
+ * and OpenAI meter requests per minute over, so a request over capacity waits for the window that serves it
+ * instead of losing itself in SDK retries (see docs/overload.md).
+ */
+const DEFAULT_MAX_WAIT_MS = 60_000;
 const DEFAULT_STICKY_FIELDS: readonly string[] = ["prompt_cache_key", "user"];
 const HEADER_NAME = /^[\w-]+$/;
 
@@ -405,7 +433,7 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     selection: selection as SelectionStrategy,
     failureThreshold,
     attemptTimeoutMs,
-    maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs"), 0),
+    maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs"), DEFAULT_MAX_WAIT_MS),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.
     fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now: now ?? monotonicEpochClock(),

@@ -20,6 +20,12 @@ export type Selector = (
 ) => Backend | undefined;
 
 type Usable = (backend: Backend) => boolean;
+
+/** Whether the request's scope on `backend` is in rotation and not at its pacing limit. */
+function admitted(backend: Backend, request: PreparedRequest, pathScope: string | undefined, now: number): boolean {
+  const scope = scopeOf(backend.config, request, pathScope);
+  return backend.admits(scope) && (!backend.paced || backend.paces(scope, request, now));
+}
 type Pick = (tier: readonly Backend[], usable: Usable, random: () => number) => Backend | undefined;
 
 /** Groups backends by priority, lowest number first; within a tier, configuration order. */
@@ -100,14 +106,15 @@ export function createSelector(
 ): Selector {
   const tiers = toTiers(backends);
   const pick = PICKS[strategy];
-  return (_now, tried, request, pathScope, route = BALANCED) => {
+  return (now, tried, request, pathScope, route = BALANCED) => {
     const { pinned, stickyKey } = route;
+    // A scope at its pacing limit is passed over like a tried backend.
     const usable: Usable = (backend) =>
       (pinned === undefined || backend.config.name === pinned) &&
       backend.whole.admits() &&
       (tried === undefined || !tried.has(backend)) &&
       accepts(backend.config, request) &&
-      (backend.deployments.size === 0 || backend.admits(scopeOf(backend.config, request, pathScope)));
+      ((backend.deployments.size === 0 && !backend.paced) || admitted(backend, request, pathScope, now));
     for (const tier of tiers) {
       const chosen = stickyKey === undefined ? pick(tier, usable, random) : rendezvous(tier, usable, stickyKey);
       if (chosen !== undefined) return chosen;
@@ -130,8 +137,27 @@ export function soonestRecoveryMs(
   let soonest: number | undefined;
   for (const backend of backends) {
     if ((pinned !== undefined && backend.config.name !== pinned) || !accepts(backend.config, request)) continue;
-    const wait = backend.waitMs(now, scopeOf(backend.config, request, pathScope));
+    const wait = backend.waitMs(now, scopeOf(backend.config, request, pathScope), request);
     soonest = soonest === undefined ? wait : Math.min(soonest, wait);
   }
   return soonest === undefined ? undefined : Math.max(0, soonest);
+}
+
+/**
+ * Why no backend takes the request now: `paced` when one that can take it is in rotation but at its pacing
+ * limit, else `cooling`.
+ */
+export function waitReason(
+  backends: readonly Backend[],
+  now: number,
+  request: PreparedRequest,
+  pathScope: string | undefined,
+  pinned?: string,
+): "cooling" | "paced" {
+  for (const backend of backends) {
+    if ((pinned !== undefined && backend.config.name !== pinned) || !accepts(backend.config, request)) continue;
+    const scope = scopeOf(backend.config, request, pathScope);
+    if (backend.admits(scope) && backend.paced && !backend.paces(scope, request, now)) return "paced";
+  }
+  return "cooling";
 }

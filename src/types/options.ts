@@ -36,6 +36,19 @@ export interface BackendConfig {
    * `openai-priority-loadbalancer/providers` (`azure()`, `azureV1()`, `openai()`), or your own.
    */
   adapter?: BackendAdapter;
+  /**
+   * Requests per minute each deployment of this backend (or the backend as a whole, for requests without one)
+   * may be sent: the balancer paces before the first 429, for deployments that send no remaining-quota
+   * headers (PTU) or where the browser cannot read them (CORS). A token bucket holding one second's share (Azure
+   * evaluates per-minute limits over periods of 1 or 10 seconds), refilled evenly. Default: no limit.
+   */
+  rpm?: number;
+  /**
+   * Tokens per minute, as {@link BackendConfig.rpm}. Tokens are an ESTIMATE made without parsing the body: its
+   * size / 4, plus `max_tokens` / `max_completion_tokens` / `max_output_tokens` when the body is a string.
+   * Default: no limit.
+   */
+  tpm?: number;
 }
 
 /**
@@ -160,8 +173,13 @@ export interface LoadBalancerOptions {
   /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
   attemptTimeoutMs?: number;
   /**
-   * When every backend is cooling down and the soonest recovers within this budget, wait for it
-   * (abortably) instead of answering the synthetic 429. The budget covers all waits of one request. Default `0`.
+   * When no backend can take a request now (every one cooling, or at its pacing limit), it waits inside the
+   * balancer (abortably, in a queue served in arrival order) for up to this long in all, instead of the
+   * synthetic 429. A wait the balancer knows to be longer than what is left of it is answered by the 429 at
+   * once. `0`: the synthetic 429 with the soonest `retry-after` at once, as before (a recovery within 50 ms is
+   * still waited for). Default `60_000`: a minute is the window Azure OpenAI and OpenAI meter per-minute quotas
+   * over and well inside the OpenAI SDK's 10-minute timeout, so a request over capacity is served by the next
+   * window instead of racing the other callers' SDK retries (see docs/overload.md).
    */
   maxWaitMs?: number;
   /** The underlying fetch. Default: the global `fetch`, looked up at call time (so interceptors such as msw work). */

@@ -85,6 +85,7 @@ describe("plain lb.fetch calls", () => {
     );
     server.use(first.handler, second.handler);
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [
         { url: "https://ptu.example.com", priority: 1 },
         { url: "https://paygo.example.com", priority: 2 },

@@ -22,7 +22,16 @@ export const ROUTES = {
   inBandError: "https://in-band-error.test",
   /** An event stream of one content event, then the end: no finish reason, no `[DONE]`. */
   truncated: "https://truncated.test",
+  /**
+   * {@link WINDOW} requests per {@link WINDOW_MS} (a PTU-like window), with Azure's quota headers; over it, a 429 with
+   * `retry-after-ms` until the window resets. Answers with the request's body.
+   */
+  windowed: "https://windowed.test",
 } as const;
+
+/** What a window of {@link ROUTES.windowed} holds, and how long it lasts. */
+export const WINDOW = 2;
+export const WINDOW_MS = 150;
 
 /** A content event: the stream guard hands a stream to the caller at its first one. */
 export const FIRST_EVENT = 'data: {"choices":[{"index":0,"delta":{"content":"first"},"finish_reason":null}]}\n\n';
@@ -36,6 +45,8 @@ const encoder = new TextEncoder();
 export function conformanceBackends(): SimulatedBackends {
   const held = new Map<string, () => void>();
   const idOf = (request: Request): string => new URL(request.url).searchParams.get("id") ?? "";
+  let windowStart = 0;
+  let inWindow = 0;
   return new SimulatedBackends({
     [ROUTES.throttled]: () =>
       new Response('{"error":{"code":"429"}}', {
@@ -63,6 +74,24 @@ export function conformanceBackends(): SimulatedBackends {
     [ROUTES.inBandError]: () =>
       new Response(`${ROLE_EVENT}data: {"error":{"code":"server_error","message":"in-band"}}\n\n`, SSE_INIT),
     [ROUTES.truncated]: () => new Response(FIRST_EVENT, SSE_INIT),
+    [ROUTES.windowed]: ({ received }) => {
+      const now = Date.now();
+      if (now >= windowStart + WINDOW_MS) {
+        windowStart = now;
+        inWindow = 0;
+      }
+      const left = String(Math.max(1, windowStart + WINDOW_MS - now));
+      if (++inWindow > WINDOW)
+        return new Response('{"error":{"code":"429"}}', { status: 429, headers: { "retry-after-ms": left } });
+      return new Response(received.body, {
+        headers: {
+          "content-type": "application/json",
+          "x-ratelimit-limit-requests": String(WINDOW),
+          "x-ratelimit-remaining-requests": String(WINDOW - inWindow),
+          "x-ratelimit-reset-requests": `${left}ms`,
+        },
+      });
+    },
     [ROUTES.release]: ({ request }) => {
       const release = held.get(idOf(request));
       held.delete(idOf(request));

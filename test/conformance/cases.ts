@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type * as Package from "openai-priority-loadbalancer";
 import type * as LeasePackage from "openai-priority-loadbalancer/lease";
 import { type Answer, answer, hang, heldEventStream, type Received, SimulatedBackends } from "../support/backends.js";
-import { API, API_PATH, FIRST_EVENT, ROUTES } from "./backends.js";
+import { API, API_PATH, FIRST_EVENT, ROUTES, WINDOW, WINDOW_MS } from "./backends.js";
 
 // What depends on the runtime rather than on the balancer's logic (which test/core covers):
 // real sockets, streamed bodies, aborts and timers, and replaying every kind of request body.
@@ -86,6 +86,28 @@ function socketCases(lib: Lib, { url, refusedUrl }: Platform): void {
           throttled.until <= after + 30_000 + 1,
         "cooling for retry-after: 30",
       );
+    });
+
+    test("requests over a backend's capacity wait inside the balancer and are served in arrival order, none refused", async () => {
+      const lb = lib.createLoadBalancer({ backends: [{ url: url(ROUTES.windowed) }], defaultCooldownMs: WINDOW_MS });
+      const sent: number[] = [];
+      lb.on("attempt", (event) => sent.push(event.requestId));
+      const waited: string[] = [];
+      lb.on("queued", (event) => waited.push(event.reason));
+      const ask = async (id: number): Promise<number> => {
+        const response = await lb.fetch(API, { method: "POST", body: JSON.stringify({ id }) });
+        assert.equal(response.status, 200);
+        return ((await response.json()) as { id: number }).id;
+      };
+      assert.equal(await ask(0), 0); // the backend has told its quota
+      const ids = [1, 2, 3, 4, 5, 6, 7];
+      assert.deepEqual(await Promise.all(ids.map(ask)), ids);
+      const first = sent.slice(1).filter((id, index, all) => all.indexOf(id) === index);
+      const requestIds = ids.map((id) => id + 1); // request 1 was the first, alone
+      assert.deepEqual(first, requestIds, "each request's first attempt went out in the order it arrived");
+      assert.ok(waited.length >= ids.length - WINDOW, `requests waited (${waited.join(", ")})`);
+      assert.equal(lb.snapshot().queue.waiting, 0);
+      await lb.close();
     });
 
     test("a refused connection and a 503 fail over", async () => {
@@ -382,6 +404,7 @@ function statefulCases(lib: Lib): void {
 
     test("a lease picks by tier with the backend's credentials, learns from the outcome handed back, and says when none is left", async () => {
       const lb = lib.createLoadBalancer({
+        maxWaitMs: 0, // "none is left" at once, rather than a wait for a's 60 s
         backends: [
           { url: "https://a.test", name: "a", headers: { "api-key": "key-a" } },
           { url: "http://b.test/base", name: "b", priority: 2, headers: { "api-key": "key-b" } },

@@ -65,7 +65,9 @@ describe("state per deployment", () => {
     await lb.fetch(chat("a"), post);
     expect(await servedBy(await lb.fetch(chat("a"), post))).toBe("paygo");
     expect(await servedBy(await lb.fetch(chat("b"), post))).toBe("ptu");
-    expect(lb.snapshot().backends[0]!.deployments).toMatchObject([{ name: "a", state: "cooling", reason: "quota" }]);
+    expect(lb.snapshot().backends[0]!.deployments).toMatchObject([
+      { name: "a", state: "cooling", reason: "quota", pacing: { remainingTokens: 0, basis: "headers" } },
+    ]);
   });
 
   it("a 5xx counts against the deployment it came from (Azure fails per model deployment)", async () => {

@@ -41,6 +41,7 @@ describe("when every backend is cooling down", () => {
     const lines: string[] = [];
     const logger: Logger = { info: (line) => lines.push(`info ${line}`), warn: (line) => lines.push(`warn ${line}`) };
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: ["westus", "eastus", "southcentralus"].map((name, i) => ({
         url: `https://${name}.openai.azure.com`,
         priority: i + 1,
@@ -106,7 +107,7 @@ describe("when every backend is cooling down", () => {
   it("answers 429 at once without calling any backend when all are already cooling", async () => {
     const a = throttling("a", "30");
     server.use(a.handler);
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.openai.azure.com" }] });
+    const lb = createLoadBalancer({ maxWaitMs: 0, backends: [{ url: "https://a.openai.azure.com" }] });
     await lb.fetch(CHAT);
     await vi.advanceTimersByTimeAsync(10_500);
     const response = await lb.fetch(CHAT);
@@ -120,7 +121,7 @@ describe("when every backend is cooling down", () => {
     const a = throttling("a", "5");
     server.use(a.handler);
     let now = T0;
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.openai.azure.com" }], now: () => now });
+    const lb = createLoadBalancer({ maxWaitMs: 0, backends: [{ url: "https://a.openai.azure.com" }], now: () => now });
     const recoveries: number[] = [];
     lb.on("recovery", (event) => recoveries.push(event.downMs));
     await lb.fetch(CHAT);

@@ -77,7 +77,14 @@ describe("the logger", () => {
         },
       ],
     ]);
-    expect(lines.filter(([level]) => level === "info")).toEqual([]);
+    // Ten 429s at once teach the deployment a limit (half of what was in flight): said once, at info.
+    expect(lines.filter(([level]) => level === "info")).toEqual([
+      [
+        "info",
+        "Backend ptu (gpt-4o) paced: at most 5 in flight (learned)",
+        { backend: "ptu", deployment: "gpt-4o", allowed: 5, basis: "learned" },
+      ],
+    ]);
     const attempts = lines.filter(([level, message]) => level === "debug" && / attempt \d+ → /.test(message));
     expect(attempts).toHaveLength(20);
     expect(attempts[0]).toEqual([
@@ -103,7 +110,12 @@ describe("the logger", () => {
   it("logs the synthetic 429s of one all-cooling period once, and says how many it left out on the next line", async () => {
     const { fetch } = new SimulatedBackends({ "https://ptu.openai.azure.com": () => tooMany({ "retry-after": "4" }) });
     const { logger, lines } = recorder();
-    const lb = createLoadBalancer({ backends: [{ url: "https://ptu.openai.azure.com", name: "ptu" }], fetch, logger });
+    const lb = createLoadBalancer({
+      maxWaitMs: 0,
+      backends: [{ url: "https://ptu.openai.azure.com", name: "ptu" }],
+      fetch,
+      logger,
+    });
     const exhaustedLines = () => lines.filter(([, message]) => message.startsWith("No backend available"));
 
     for (let i = 0; i < 5; i++) expect((await lb.fetch(CHAT)).status).toBe(429);
@@ -164,6 +176,7 @@ describe("the logger", () => {
     const debug = vi.spyOn(console, "debug").mockImplementation(() => {});
     const { fetch } = new SimulatedBackends({ "https://ptu.openai.azure.com": () => tooMany({ "retry-after": "4" }) });
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [{ url: "https://ptu.openai.azure.com", name: "ptu" }],
       fetch,
       logger: console,

@@ -211,6 +211,7 @@ describe("model maps", () => {
       "https://b.example.com": () => ok(),
     });
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [
         openai({ url: "https://a.example.com/v1", models: { "gpt-4o": "gpt-4o" } }),
         openai({ url: "https://b.example.com/v1", models: { other: "other" }, priority: 2 }),

@@ -152,7 +152,7 @@ describe("single-probe recovery", () => {
       "https://a.example.com": (exchange) =>
         throttled ? answer(502, { "retry-after": "1" })(exchange) : hang(exchange),
     });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch });
+    const lb = createLoadBalancer({ maxWaitMs: 0, backends: [{ url: "https://a.example.com" }], fetch });
     await lb.fetch("https://x/");
     throttled = false;
     await vi.advanceTimersByTimeAsync(1000);
@@ -179,6 +179,7 @@ describe("after a 429", () => {
       "https://paygo.example.com": served("paygo"),
     });
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [{ url: "https://ptu.example.com" }, { url: "https://paygo.example.com", priority: 2 }],
       fetch,
     });
@@ -205,7 +206,12 @@ describe("what the caller is told while no backend is free", () => {
     const { fetch } = new SimulatedBackends({
       "https://a.example.com": (exchange) => (failing ? answer(500)(exchange) : recovered(exchange)),
     });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch, defaultCooldownMs: 1000 });
+    const lb = createLoadBalancer({
+      maxWaitMs: 0,
+      backends: [{ url: "https://a.example.com" }],
+      fetch,
+      defaultCooldownMs: 1000,
+    });
     await lb.fetch("https://x/");
     failing = false;
     await vi.advanceTimersByTimeAsync(1000);

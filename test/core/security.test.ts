@@ -86,6 +86,7 @@ describe("credentials never go where they do not belong", () => {
         async (configs, caller) => {
           const { fetch, seen } = recordingFetch(() => new Response(null, { status: 503 }));
           const lb = createLoadBalancer({
+            maxWaitMs: 0,
             backends: configs.map(([kind, credential], index) => backendFor(kind, credential, index)),
             fetch,
           });
@@ -174,6 +175,7 @@ describe("nothing secret anywhere", () => {
           try {
             options = build();
             lb = createLoadBalancer({
+              maxWaitMs: 0,
               ...options,
               backends: [...options.backends, { url: "https://spare.example.com", priority: 9 }],
               fetch: async (input) => {

@@ -150,6 +150,7 @@ describe("counts, bars and totals", () => {
 
   it("totals requests, responses by status class, synthetic 429s and attempts per request", async () => {
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [
         { name: "ptu", url: "https://ptu.example", priority: 1 },
         { name: "paygo", url: "https://paygo.example", priority: 2 },

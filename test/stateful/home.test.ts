@@ -36,6 +36,7 @@ describe("the home backend", () => {
       [GATEWAY]: () => ok({ id: "file-gw" }),
     });
     const lb = createLoadBalancer({
+      maxWaitMs: 0,
       backends: [
         { name: "ptu", url: PTU, priority: 1 },
         { name: "gateway", url: GATEWAY, priority: 2 },

@@ -26,6 +26,7 @@ function balancer(list: StatefulBackend[], options: Partial<LoadBalancerOptions>
       priority: priorities?.[index] ?? index + 1,
     })),
     now: () => clock,
+    maxWaitMs: 0, // the caller sees the owner's state at once; the clock here moves only when a test says
     ...options,
   });
   const events: LoadBalancerEvent[] = [];
