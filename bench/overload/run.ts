@@ -19,7 +19,10 @@ export interface OverloadRun {
   /** Requests started (for a fixed count: all of them, the ones the deadline kept from starting included). */
   readonly requests: number;
   readonly successes: number;
-  /** Failed requests by error class and status (`DeadlineAbort` for those the scenario's deadline cut off or kept from starting). */
+  /**
+   * Failed requests by error class and status: `DeadlineAbort` for those still running when the scenario's deadline
+   * cut it off, `NotStarted (deadline)` for those it kept from starting.
+   */
   readonly failures: Readonly<Record<string, number>>;
   /** Calls of `lb.fetch` by the SDK (its first attempts and retries). */
   readonly sdkAttempts: number;
@@ -192,7 +195,7 @@ export async function runOverload(scenario: OverloadScenario, seed: number): Pro
   }
   const cutOff = deadline.signal.aborted;
   const notStarted = scenario.requests !== undefined ? scenario.requests - next : 0;
-  for (let i = 0; i < notStarted; i++) fail("DeadlineAbort");
+  for (let i = 0; i < notStarted; i++) fail("NotStarted (deadline)");
   const snapshotWait = lb.snapshot().queue?.maxWaitedMs ?? 0;
   await lb.close();
   await Promise.all([...servers.values()].map((server) => server.close()));

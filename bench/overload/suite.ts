@@ -181,7 +181,7 @@ export function printOverload(result: OverloadResult): void {
     result.summaries.map((s) => [
       s.scenario,
       `${s.successes}/${s.requests}`,
-      s.callsPerSuccess,
+      Number.isFinite(s.callsPerSuccess) ? s.callsPerSuccess : "-",
       s.sdkAttemptsPerRequest,
       s.timeEfficiency,
       s.tier1Share,
