@@ -69,6 +69,8 @@ export const FLAP_OUTAGE_MS = 60_000;
 export function overloadScenarios(quick: boolean, hungDeadlineMs: number): OverloadScenario[] {
   const requests = quick ? 40 : 120;
   const outageMs = quick ? 10_000 : FLAP_OUTAGE_MS;
+  /** The flapping scenario's callers keep going this long after the recovery: long enough to see a late return. */
+  const afterMs = quick ? 10_000 : 30_000;
   return [
     {
       id: "1-plain",
@@ -116,9 +118,9 @@ export function overloadScenarios(quick: boolean, hungDeadlineMs: number): Overl
     },
     {
       id: "5-flap",
-      title: `primary answers 500 for ${outageMs / 1000} s${quick ? " (TIME-SCALED, quick run)" : ""}, then healthy; callers keep going until ${(outageMs + 30_000) / 1000} s`,
+      title: `primary answers 500 for ${outageMs / 1000} s${quick ? " (TIME-SCALED, quick run)" : ""}, then healthy; callers keep going until ${(outageMs + afterMs) / 1000} s`,
       backends: fleet({ kind: "down-until", untilMs: outageMs }),
-      loadForMs: outageMs + 30_000,
+      loadForMs: outageMs + afterMs,
       concurrency: 16,
       stream: false,
       quotaHeaders: false,
