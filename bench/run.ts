@@ -10,10 +10,14 @@ import { measureBodies } from "./memory/bodies.js";
 import { measureMemory } from "./memory/run.js";
 import { measureLoopback } from "./overhead/loopback.js";
 import { measureStubOverhead } from "./overhead/stub.js";
+import { measureOverload, overloadTargets, printOverload } from "./overload/suite.js";
 import { printBodies, printCapacity, printLoopback, printMemory, printStub, printTargets, targets } from "./report.js";
 
-// BENCH_ONLY=stub,loopback,capacity,memory,bodies,fleet runs a subset; BENCH_QUICK=1 shrinks every section (a smoke run).
-const SECTIONS = "stub,loopback,capacity,memory,bodies,fleet";
+// BENCH_ONLY=stub,loopback,capacity,overload,memory,bodies,fleet runs a subset; BENCH_QUICK=1 shrinks every section (a
+// smoke run). BENCH_OUT=<file> writes the JSON of a partial or quick run there (latest.json is for full runs only).
+// The overload section (about 3.5 min): BENCH_OVERLOAD_SCENARIOS=1,2 picks scenarios, BENCH_OVERLOAD_REPEATS runs each
+// more than once, BENCH_HUNG_DEADLINE_S (default 90) is where the hung scenario is cut off.
+const SECTIONS = "stub,loopback,capacity,overload,memory,bodies,fleet";
 const only = new Set((process.env.BENCH_ONLY ?? SECTIONS).split(","));
 const quick = process.env.BENCH_QUICK === "1";
 const started = Date.now();
@@ -36,6 +40,15 @@ const loopback = only.has("loopback")
 if (loopback) printLoopback(loopback);
 const capacity = only.has("capacity") ? await measureCapacity(quick ? 1 : 3) : undefined;
 if (capacity) printCapacity(capacity.summaries);
+const overload = only.has("overload")
+  ? await measureOverload({
+      quick,
+      repeats: Number(process.env.BENCH_OVERLOAD_REPEATS ?? 1),
+      hungDeadlineMs: Number(process.env.BENCH_HUNG_DEADLINE_S ?? (quick ? 20 : 90)) * 1000,
+      only: process.env.BENCH_OVERLOAD_SCENARIOS?.split(","),
+    })
+  : undefined;
+if (overload) printOverload(overload);
 const memory = only.has("memory") ? await measureMemory() : undefined;
 if (memory) printMemory(memory);
 const bodies = only.has("bodies") ? await measureBodies() : undefined;
@@ -45,6 +58,7 @@ if (fleet) printFleet(fleet);
 
 const met = {
   ...targets({ stub, loopback, capacity: capacity?.summaries, memory, bodies }),
+  ...(overload ? overloadTargets(overload) : {}),
   ...(fleet ? fleetTargets(fleet) : {}),
 };
 printTargets(met);
@@ -58,6 +72,7 @@ const results = {
   targets: met,
   overhead: { stub, loopback },
   capacity,
+  overload,
   memory,
   bodies,
   fleet,
@@ -68,4 +83,8 @@ if (!quick && only.size === SECTIONS.split(",").length) {
   console.log(`\nEvery figure: ${relative(repositoryRoot(), RESULTS_FILE)} (${results.durationSeconds} s)`);
 } else {
   console.log(`\nPartial or quick run (${results.durationSeconds} s): bench/results/latest.json left as it was.`);
+  if (process.env.BENCH_OUT) {
+    await writeFile(process.env.BENCH_OUT, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`Its figures: ${process.env.BENCH_OUT}`);
+  }
 }
