@@ -3,7 +3,7 @@ import type { CooldownReason } from "../types/events.ts";
 import { clampDelay, raceAbort, sleep } from "../utils/timers.ts";
 import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
-import { parseCooldownMs, parseDuration } from "./cooldown.ts";
+import { parseCooldownMs, parseDuration, retryInBody } from "./cooldown.ts";
 import { watchCreated } from "./created.ts";
 import type { Emitter } from "./events.ts";
 import { exhaustedResponse, unservableResponse } from "./exhausted.ts";
@@ -203,7 +203,7 @@ function guardHooks(call: Call, backend: Backend, deployment: string | undefined
     report: (fields) => {
       if (events.active) events.emit({ type: "stream", ...about(call, backend, deployment, options.now()), ...fields });
     },
-    onIdle: () => backend.recordLateFailure(deployment, "timeout", options.defaultCooldownMs, call),
+    onIdle: () => backend.recordLateFailure(deployment, "timeout", undefined, call),
     now: options.now,
   };
 }
@@ -332,18 +332,15 @@ export async function balancedFetch(
       const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
       const spillover = response && backend.config.adapter?.spillover?.(response.headers);
       if (response === undefined || reason !== undefined) {
-        if (response !== undefined) discard(response);
-        ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
         // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
-        const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
-        backend.recordFailure(
-          ticket,
-          deployment,
-          reason!,
-          fromHeaders ?? options.defaultCooldownMs,
-          response?.status,
-          call,
-        );
+        let askedMs = response && parseCooldownMs(response.headers, options.wallNow());
+        // Azure's capacity 429s carry their wait only in the message: read a small JSON body for it.
+        if (response?.status === 429 && askedMs === undefined) askedMs = await retryInBody(response, signal);
+        else if (response !== undefined) discard(response);
+        ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
+        backend.recordFailure(ticket, deployment, reason!, askedMs, response?.status, call);
+        // The 429 stands even when the caller gave up while its body was read.
+        if (signal?.aborted) throw signal.reason;
         tried = triedOn(tried, call, backend, spillover);
         continue;
       }
@@ -366,8 +363,7 @@ export async function balancedFetch(
       if ("failover" in verdict) {
         const { reason, cool, cooldownMs, status } = verdict.failover;
         ended(call, backend, deployment, now, "failure", status, reason, spillover);
-        if (cool)
-          backend.recordFailure(ticket, deployment, reason!, cooldownMs ?? options.defaultCooldownMs, status, call);
+        if (cool) backend.recordFailure(ticket, deployment, reason!, cooldownMs, status, call);
         else {
           // The backend answered for itself: it stays in rotation, and its answer is kept for the end.
           backend.recordSuccess(ticket, response.status, call);

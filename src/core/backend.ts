@@ -34,11 +34,14 @@ export interface AttemptTicket {
   readonly probeScope: boolean;
 }
 
-/** What a failure records: where it happened, why, the base cooldown, the status if any, and its cause. */
+/**
+ * What a failure records: where it happened, why, the wait the server asked for (`undefined`: none, the
+ * breaker's schedule applies), the status if any, and its cause.
+ */
 type Failure = [
   deployment: string | undefined,
   reason: CooldownReason,
-  baseMs: number,
+  baseMs: number | undefined,
   status: number | undefined,
   cause: Cause,
 ];
@@ -142,7 +145,12 @@ export class Backend {
    * A failure found after its attempt ended (a stream handed to the caller went idle): no ticket, so no
    * probe slot to release; counted and cooled like any other.
    */
-  recordLateFailure(deployment: string | undefined, reason: CooldownReason, baseMs: number, cause: Cause): void {
+  recordLateFailure(
+    deployment: string | undefined,
+    reason: CooldownReason,
+    baseMs: number | undefined,
+    cause: Cause,
+  ): void {
     this.#fail(PLAIN, deployment, reason, baseMs, undefined, cause);
   }
 

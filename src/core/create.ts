@@ -41,6 +41,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     now,
     events,
     failureThreshold: resolved.failureThreshold,
+    defaultCooldownMs: resolved.defaultCooldownMs,
     maxCooldownMs: resolved.maxCooldownMs,
     probeLeaseMs: resolved.attemptTimeoutMs ?? DEFAULT_PROBE_LEASE_MS,
     nextDeadline: Number.POSITIVE_INFINITY,
