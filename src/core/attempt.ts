@@ -5,6 +5,7 @@ import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
 import { parseCooldownMs, parseDuration, retryInBody } from "./cooldown.ts";
 import { watchCreated } from "./created.ts";
+import type { HeaderDeadlines, HeaderWatch } from "./deadlines.ts";
 import type { Emitter } from "./events.ts";
 import { exhaustedResponse, unservableResponse } from "./exhausted.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -25,6 +26,8 @@ export interface BalancerContext {
   readonly events: Emitter;
   /** `closed` is set by `lb.close()`. */
   readonly host: BreakerHost;
+  /** The attempts waiting for headers under a header timeout, swept by one timer. */
+  readonly deadlines: HeaderDeadlines;
   lastRequestId: number;
 }
 
@@ -45,6 +48,54 @@ export interface Call {
   /** Pinned to an owner or the home backend, sticky, or balanced (see routing.ts). */
   readonly route: Route;
   attempt: number;
+  /** `"stream": true` in its JSON body: its headers come at once. Read on its first attempt (see {@link isStreamed}). */
+  streamed?: boolean;
+}
+
+// How a JSON body asks for a stream, as JSON.stringify writes it (the OpenAI SDK, the Vercel AI SDK), or
+// with spaces. A `"stream":` inside a string value is escaped (`\"stream\":`), so it does not match.
+const STREAM_FIELD = /"stream"\s*:\s*true\b/;
+
+/** Whether the request is a streamed completion: a string body with `"stream": true`; anything else is not. */
+function isStreamed(call: Call): boolean {
+  if (call.streamed === undefined) {
+    const { body } = call.request.init;
+    call.streamed = typeof body === "string" && STREAM_FIELD.test(body);
+  }
+  return call.streamed;
+}
+
+/** Answers seen before a backend's learned header timeout replaces the upper bound. */
+const LEARN_AFTER = 20;
+/** The learned header timeout of non-streamed requests: 4 × p99, within these bounds. */
+const LEARNED_MIN_MS = 60_000;
+const LEARNED_MAX_MS = 300_000;
+
+/** How long this attempt waits for headers, ms (`Infinity`: no limit); see `headerTimeoutMs`. */
+function headerTimeoutMs(call: Call, backend: Backend): number {
+  const { headerTimeout } = call.context.options;
+  if (isStreamed(call)) return headerTimeout.streamed;
+  if (headerTimeout.buffered !== "learned") return headerTimeout.buffered;
+  const sketch = backend.latency.buffered;
+  if (sketch.size < LEARN_AFTER) return LEARNED_MAX_MS;
+  return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.quantile(0.99)!));
+}
+
+/** A caller's abort after this long without headers is no longer the caller's choice alone (see {@link waitedTooLong}). */
+const LONG_WAIT_MS = 10_000;
+
+/**
+ * Whether a caller that aborted after `waitedMs` without headers gave up on the backend: the OpenAI SDK
+ * aborts its own signal on its timeout and then retries, and without this the retry goes to the same
+ * silent backend. Long is the timeout the caller declared (`x-stainless-timeout`, whole seconds, less 10%),
+ * else {@link LONG_WAIT_MS} or 4 × the backend's p99 for this kind when larger; never more than the header timeout.
+ */
+function waitedTooLong(call: Call, backend: Backend, waitedMs: number): boolean {
+  const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
+  if (declared > 0) return waitedMs >= 0.9 * declared;
+  const sketch = isStreamed(call) ? backend.latency.streamed : backend.latency.buffered;
+  const learned = sketch.size < LEARN_AFTER ? 0 : 4 * sketch.quantile(0.99)!;
+  return waitedMs >= Math.min(headerTimeoutMs(call, backend), Math.max(LONG_WAIT_MS, learned));
 }
 
 /** The fields every event about one attempt of this request carries. */
@@ -66,16 +117,21 @@ const discard = (response: Response): void => void response.body?.cancel().catch
 /**
  * Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome.
  * Every await races the caller's signal and the attempt's deadline, so a token provider that never
- * resolves or a fetch that ignores its signal cannot hold the request. One controller per attempt
- * when there is a deadline, following the caller's signal through a listener removed at the end.
+ * resolves or a fetch that ignores its signal cannot hold the request. With `attemptTimeoutMs`, one
+ * controller per attempt, following the caller's signal through a listener removed at the end, and one
+ * timer. The header timeout alone needs neither: the attempt is watched by the balancer's one sweep
+ * (see deadlines.ts) and abandoned when it expires, and fetch keeps the caller's own signal, so the
+ * caller's abort still reaches the body of the response it gets.
  */
 async function send(call: Call, backend: Backend, deployment: string | undefined, now: number): Promise<Outcome> {
   const { context, request } = call;
   const { signal } = request;
   const { fetch, attemptTimeoutMs } = context.options;
+  const headerMs = headerTimeoutMs(call, backend);
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let follow: (() => void) | undefined;
+  let watch: HeaderWatch | undefined;
   let watched = signal;
   if (attemptTimeoutMs !== undefined) {
     const deadline = new AbortController();
@@ -83,16 +139,21 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     watched = deadline.signal;
     timer = setTimeout(
       () => deadline.abort(new DOMException("The attempt timed out.", "TimeoutError")),
-      clampDelay(attemptTimeoutMs),
+      clampDelay(Math.min(attemptTimeoutMs, headerMs)),
     );
     if (signal?.aborted) deadline.abort(signal.reason);
     else if (signal !== undefined) {
       follow = () => deadline.abort(signal.reason);
       signal.addEventListener("abort", follow, { once: true });
     }
-  }
+  } else if (headerMs !== Number.POSITIVE_INFINITY) watch = context.deadlines.watch(now + headerMs, signal);
   const settle = <T>(pending: Promise<T>, onLate?: (value: T) => void): Promise<T> =>
-    watched === undefined ? pending : raceAbort(pending, watched, onLate);
+    watch !== undefined
+      ? watch.race(pending, onLate)
+      : watched === undefined
+        ? pending
+        : raceAbort(pending, watched, onLate);
+  const timedOut = (): boolean => controller?.signal.aborted === true || watch?.expired === true;
   try {
     let target: AttemptTarget;
     try {
@@ -100,7 +161,7 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
       target = routed instanceof Promise ? await settle(routed) : routed;
     } catch {
       if (signal?.aborted) throw signal.reason;
-      return { failed: controller?.signal.aborted ? "timeout" : "credentials" };
+      return { failed: timedOut() ? "timeout" : "credentials" };
     }
     if (context.events.active) {
       context.events.emit({
@@ -110,16 +171,23 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
         url: target.url,
       });
     }
+    let response: Response;
     try {
       const init = controller === undefined ? target.init : { ...target.init, signal: controller.signal };
-      return { response: await settle(fetch(target.url, init), discard) };
+      response = await settle(fetch(target.url, init), discard);
     } catch {
       if (signal?.aborted) throw signal.reason;
-      return { failed: controller?.signal.aborted ? "timeout" : "network-error" };
+      return { failed: timedOut() ? "timeout" : "network-error" };
     }
+    if (response.status < 400) {
+      const sketch = isStreamed(call) ? backend.latency.streamed : backend.latency.buffered;
+      sketch.record(context.options.now() - now);
+    }
+    return { response };
   } finally {
     clearTimeout(timer);
     if (follow !== undefined) signal!.removeEventListener("abort", follow);
+    watch?.end();
   }
 }
 
@@ -316,8 +384,14 @@ export async function balancedFetch(
       try {
         outcome = await send(call, backend, deployment, now);
       } catch (error) {
-        backend.abandonAttempt(ticket);
-        ended(call, backend, deployment, now, "aborted");
+        // The caller gave up; after a long wait for headers that is the backend's timeout too.
+        if (waitedTooLong(call, backend, options.now() - now)) {
+          ended(call, backend, deployment, now, "failure", undefined, "timeout");
+          backend.recordFailure(ticket, deployment, "timeout", undefined, undefined, call);
+        } else {
+          backend.abandonAttempt(ticket);
+          ended(call, backend, deployment, now, "aborted");
+        }
         throw error;
       }
 

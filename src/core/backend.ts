@@ -1,6 +1,7 @@
 import type { BackendSnapshot } from "../types/balancer.ts";
 import type { BackendInfo, CooldownReason } from "../types/events.ts";
 import { Breaker, type BreakerHost, type Cause } from "./breaker.ts";
+import { LatencySketch } from "./latency.ts";
 import type { ResolvedBackend } from "./options.ts";
 
 /** A backend's counters; see {@link BackendSnapshot}. */
@@ -82,6 +83,8 @@ export class Backend {
   };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
+  /** Time to response headers of its answers below 400, by kind of request: the learned header timeout (see attempt.ts). */
+  readonly latency = { streamed: new LatencySketch(), buffered: new LatencySketch() };
   /** The backend as a whole: endpoint faults, and everything when the request has no deployment. */
   readonly whole: Breaker;
   /** Deployments (models) with state of their own, created by their first cooldown, in order first seen. */

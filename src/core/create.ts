@@ -2,6 +2,7 @@ import type { LoadBalancer } from "../types/balancer.ts";
 import type { LoadBalancerEvent } from "../types/events.ts";
 import type { FetchFunction, LoadBalancerOptions } from "../types/options.ts";
 import { balancedFetch, type BalancerContext } from "./attempt.ts";
+import { HeaderDeadlines } from "./deadlines.ts";
 import { Backend } from "./backend.ts";
 import type { BreakerHost } from "./breaker.ts";
 import { Emitter } from "./events.ts";
@@ -80,6 +81,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     select: createSelector(backends, resolved.selection, resolved.random),
     events,
     host,
+    deadlines: new HeaderDeadlines(now),
     lastRequestId: 0,
   };
   const fetch: FetchFunction = (input, init) => balancedFetch(context, input, init);
@@ -93,6 +95,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
       const link = host.shared;
       host.shared = undefined;
       for (const backend of backends) backend.stop();
+      context.deadlines.stop();
       await link?.close();
     },
     // For `lease()` of openai-priority-loadbalancer/lease; not part of the typed API.

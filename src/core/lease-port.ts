@@ -93,7 +93,7 @@ export function leasePort(context: BalancerContext): LeasePort {
           } else {
             const { reason, status, cooldownMs } = settlement;
             ended(call, backend, deployment, now, "failure", status, reason);
-            backend.recordFailure(ticket, deployment, reason, cooldownMs, status, call);
+            backend.recordFailure(ticket, deployment, reason, cooldownMs ?? options.defaultCooldownMs, status, call);
           }
         },
       };

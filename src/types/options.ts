@@ -119,6 +119,14 @@ export interface FailoverOptions {
 /** What the stream guard does with an event whose `data:` is not JSON: remove it (and emit `stream` `dropped`), or pass it on to the caller. */
 export type MalformedEventPolicy = "drop" | "pass";
 
+/** Header timeouts by kind of request; see {@link LoadBalancerOptions.headerTimeoutMs}. */
+export interface HeaderTimeouts {
+  /** Requests with `"stream": true` in their JSON body. Default `30_000`. */
+  streamed?: number | false;
+  /** Every other request. Default `"learned"`: 4 × the backend's p99 time to headers, within [60 s, 300 s]. */
+  buffered?: number | false | "learned";
+}
+
 /** A WHATWG `fetch`. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -153,6 +161,21 @@ export interface LoadBalancerOptions {
   failureThreshold?: number;
   /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
   attemptTimeoutMs?: number;
+  /**
+   * How long an attempt waits for response headers before the request fails over and the backend cools
+   * down (`timeout`), with default options too: a backend that accepts connections and never answers must
+   * not hold requests another backend could serve. Streamed requests (`"stream": true` in a JSON body)
+   * get their headers at once from Azure OpenAI and OpenAI, so theirs is tight; other completions get
+   * theirs only when the whole answer is ready, so theirs is learned per backend: 4 × the p99 of its
+   * observed time to headers, within [60 s, 300 s] (300 s until 20 answers were seen). A number sets both,
+   * `false` turns it off; `{ streamed, buffered }` sets each (a number or `false`; one left out keeps its
+   * default). Checked once a second, so it fires up to a second late; the attempt is abandoned, not aborted
+   * (its connection is left to the caller's signal and the runtime's own timeout: undici's is 300 s). A
+   * caller that aborts after waiting long for headers (its declared `x-stainless-timeout`, as the OpenAI SDK
+   * sends it, or else 10 s, or 4 × the learned p99 when larger, and at most the header timeout) counts as a
+   * `timeout` of that backend too. Default `{ streamed: 30_000, buffered: "learned" }`.
+   */
+  headerTimeoutMs?: number | false | HeaderTimeouts;
   /**
    * When every backend is cooling down and the soonest recovers within this budget, wait for it
    * (abortably) instead of answering the synthetic 429. The budget covers all waits of one request. Default `0`.
