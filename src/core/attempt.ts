@@ -81,14 +81,20 @@ function headerTimeoutMs(call: Call, backend: Backend): number {
   return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.quantile(0.99)!));
 }
 
-/** A caller's abort after this long without headers is no longer the caller's choice alone (see {@link waitedTooLong}). */
-const LONG_WAIT_MS = 10_000;
+/**
+ * A caller's abort after this long without headers, from a backend whose time to headers is not learned
+ * yet, is the backend's timeout too (see {@link waitedTooLong}).
+ */
+const LONG_WAIT_MS = 2_000;
 
 /**
  * Whether a caller that aborted after `waitedMs` without headers gave up on the backend: the OpenAI SDK
  * aborts its own signal on its timeout and then retries, and without this the retry goes to the same
- * silent backend. Long is the timeout the caller declared (`x-stainless-timeout`, whole seconds, less 10%),
- * else {@link LONG_WAIT_MS} or 4 × the backend's p99 for this kind when larger; never more than the header timeout.
+ * silent backend. Long is the timeout the caller declared (`x-stainless-timeout`, whole seconds, which the
+ * OpenAI SDK sends with a per-request timeout), less 10%; else 4 × the backend's learned p99 for this kind
+ * of request, at least {@link LONG_WAIT_MS} (just that until 20 answers were seen); never more than the
+ * header timeout. Once learned, a user who stops a completion the backend is still within its usual time
+ * for costs it nothing.
  */
 function waitedTooLong(call: Call, backend: Backend, waitedMs: number): boolean {
   const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
