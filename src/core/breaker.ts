@@ -19,15 +19,21 @@ const FAILURES: readonly CooldownReason[] = [
 export const isFailure = (reason: CooldownReason): boolean => FAILURES.includes(reason);
 
 /**
- * Failures that are cheap to meet again and often alone: a 5xx, a refused or reset connection, a stream
- * that broke. The request fails over at once either way; what their cooldown decides is how soon the
- * backend gets the next one. Below `failureThreshold` in a row they pause it for {@link QUICK_COOLDOWN_MS}
- * and it comes back without a probe; from the threshold the pause doubles with each failure up to
- * `defaultCooldownMs`, so a backend that keeps failing costs one probe per `defaultCooldownMs` and one
- * that recovers is back within `defaultCooldownMs`. A timeout costs its probe a whole header timeout,
- * and credentials or a redirect are configuration: those start at `defaultCooldownMs` and double up to `maxCooldownMs`.
+ * Failures whose probe is cheap (the answer, or the refusal, comes at once), so a backend that recovers
+ * should be back soon: without a server's wait their escalation stops at `defaultCooldownMs`, and a
+ * backend that keeps failing costs one probe per `defaultCooldownMs`. A timeout costs its probe a whole
+ * header timeout, and credentials or a redirect are configuration: those double up to `maxCooldownMs`.
  */
-const QUICK: readonly CooldownReason[] = ["server-error", "network-error", "stream"];
+const CHEAP: readonly CooldownReason[] = ["server-error", "network-error", "stream"];
+
+/**
+ * Of those, the ones that are often alone: a 5xx, a stream that broke. The request fails over at once
+ * either way; what their cooldown decides is how soon the backend gets the next one. Below
+ * `failureThreshold` in a row, without a retry header, they pause it for {@link QUICK_COOLDOWN_MS} and it
+ * comes back without a probe; from the threshold the pause doubles with each failure. A refused connection
+ * is not one: the endpoint is down, and a short pause would send callers back to it in milliseconds.
+ */
+const QUICK: readonly CooldownReason[] = ["server-error", "stream"];
 
 /** The first cooldown of a quick failure without a retry header (see {@link QUICK}): a burst skips the backend, a 500 alone barely costs it. */
 export const QUICK_COOLDOWN_MS = 50;
@@ -161,11 +167,18 @@ export class Breaker {
     return this.#open;
   }
 
-  /** How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise. */
+  /**
+   * How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise.
+   * An ejected backend's short cooldown is not capacity coming back (it ends in one probe, of a backend
+   * that kept failing): it is told as at least {@link PROBE_RETRY_MS}, so that callers are not sent back
+   * in a few milliseconds to burn their retries on it while the busy backends' windows are further away.
+   */
   waitMs(now: number): number {
     const state = this.#state;
     if (this.admits()) return 0;
-    return isCooldown(state) ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
+    if (!isCooldown(state)) return PROBE_RETRY_MS;
+    const left = Math.max(0, state.until - now);
+    return state.kind === "ejected" && state.probe ? Math.max(left, PROBE_RETRY_MS) : left;
   }
 
   /** The state as the snapshot names it. */
@@ -215,8 +228,8 @@ export class Breaker {
    * transition into a cooldown) and `probe` (when it was the probe), and shares what a server said.
    * `baseMs` is the wait a server (or a rule) asked for; without one the cooldown follows the schedule of
    * {@link QUICK} failures, or is `defaultCooldownMs`. From the `failureThreshold`-th failure in a row the
-   * cooldown doubles with each (as Envoy's outlier ejection does), up to `defaultCooldownMs` for quick
-   * failures without a wait and `maxCooldownMs` otherwise. A breaker already cooling keeps the later
+   * cooldown doubles with each (as Envoy's outlier ejection does), up to `defaultCooldownMs` for
+   * {@link CHEAP} failures without a wait and `maxCooldownMs` otherwise. A breaker already cooling keeps the later
    * deadline, and its reason unless the failure pushes that deadline back.
    */
   fail(
@@ -267,7 +280,7 @@ export class Breaker {
   #cooldownMs(reason: CooldownReason, baseMs: number | undefined, ejected: boolean): number {
     const { defaultCooldownMs, maxCooldownMs, failureThreshold } = this.#host;
     const quick = baseMs === undefined && QUICK.includes(reason);
-    const ceiling = quick ? defaultCooldownMs : maxCooldownMs;
+    const ceiling = baseMs === undefined && CHEAP.includes(reason) ? defaultCooldownMs : maxCooldownMs;
     const base = Math.min(Math.max(0, baseMs ?? (quick ? QUICK_COOLDOWN_MS : defaultCooldownMs)), ceiling);
     if (!ejected) return base;
     const doublings = Math.min(this.#failures - failureThreshold + 1, MAX_DOUBLINGS);

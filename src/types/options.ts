@@ -148,15 +148,22 @@ export interface StickyOptions {
 export interface LoadBalancerOptions {
   /** The backends, in any order; at least one. */
   backends: readonly BackendConfig[];
-  /** Cooldown when a failure carries no usable retry header (and for network errors and timeouts). Default `10_000`. */
+  /**
+   * Cooldown when a 429, a timeout, a credentials error or a redirect carries no usable retry header. Quick
+   * failures without one (5xx, refused or reset connections, broken streams) pause their backend for 50 ms
+   * only, and from `failureThreshold` in a row double up to this value: a backend that keeps failing is tried
+   * once per `defaultCooldownMs`, and one that recovers is back within it. Default `10_000`.
+   */
   defaultCooldownMs?: number;
   /** Upper bound for cooldowns derived from response headers. Default `300_000` (or `defaultCooldownMs` if larger). */
   maxCooldownMs?: number;
   /** How a backend is chosen within a tier. Default `"random"` (weighted by {@link BackendConfig.weight}). */
   selection?: SelectionStrategy;
   /**
-   * Consecutive failures (5xx, network errors, timeouts; not 429) after which a backend is ejected: each further
-   * failure doubles its cooldown, up to `maxCooldownMs`, until a success resets the count. Default `3`.
+   * Consecutive failures (5xx, network errors, timeouts; not 429) after which a backend is ejected: its
+   * cooldown doubles with each further failure (quick failures without a retry header up to
+   * `defaultCooldownMs`, others up to `maxCooldownMs`), its cooldown ends in a single probe, and a success
+   * resets the count. Below it, a quick failure alone comes back into full rotation after 50 ms. Default `3`.
    */
   failureThreshold?: number;
   /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */

@@ -92,7 +92,7 @@ describe("failover", () => {
     },
   );
 
-  it("a network error pauses the backend briefly (50 ms, a quick failure) and fails over", async () => {
+  it("a network error cools the backend down for defaultCooldownMs and fails over", async () => {
     const down = backend("https://down.example.com", () => HttpResponse.error());
     const up = backend("https://up.example.com", () => completion());
     server.use(down.handler, up.handler);
@@ -104,7 +104,7 @@ describe("failover", () => {
     lb.on("cooldown", (event) => events.push(event));
     expect((await post(lb)).status).toBe(200);
     expect(events).toMatchObject([
-      { type: "cooldown", reason: "network-error", cooldownMs: 50, backend: { name: "down.example.com" } },
+      { type: "cooldown", reason: "network-error", cooldownMs: 7000, backend: { name: "down.example.com" } },
     ]);
     expect(events[0]).not.toHaveProperty("status", expect.anything());
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "cooling", errors: 1, reason: "network-error" });

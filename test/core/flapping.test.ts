@@ -46,12 +46,12 @@ describe("a flapping primary comes back", () => {
     }
     expect(backAt).toBeGreaterThanOrEqual(60_000);
     expect(backAt).toBeLessThanOrEqual(70_000);
-    // The outage cost few calls (of 240 requests): the escalation reaches 10 s within seconds, then one probe per 10 s.
+    // The outage cost few calls (of 240 requests): at most one probe per defaultCooldownMs once ejected.
     expect(duringOutage).toBeLessThan(20);
   });
 
-  it("quick failures without a retry header: 50 ms alone, doubling from the third in a row, up to defaultCooldownMs", async () => {
-    const { lb, events } = primaryAndSpare(unreachable);
+  it("5xx without a retry header: 50 ms alone, doubling from the third in a row, up to defaultCooldownMs", async () => {
+    const { lb, events } = primaryAndSpare(answer(500));
     for (let i = 0; i < 12; i++) {
       await lb.fetch("https://x/", { method: "POST", body: "{}" });
       const last = events.filter((event) => event.type === "cooldown").at(-1) as { cooldownMs: number };
@@ -117,6 +117,18 @@ describe("a flapping primary comes back", () => {
     expect(host(await probe)).toBe("primary");
     expect(events.filter((event) => event.type === "probe")).toMatchObject([{ success: true }]);
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "available", consecutiveFailures: 0 });
+  });
+
+  it("a refused connection is not a blip: defaultCooldownMs, not escalated past it, and each cooldown ends in a probe", async () => {
+    const { lb, events } = primaryAndSpare(unreachable);
+    for (let i = 0; i < 5; i++) {
+      await lb.fetch("https://x/");
+      expect(lb.snapshot().backends[0]!.state).toMatch(/cooling|ejected/);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(lb.snapshot().backends[0]!.state).toBe("probing");
+    }
+    const cooldowns = events.flatMap((event) => (event.type === "cooldown" ? [event.cooldownMs] : []));
+    expect(cooldowns).toEqual([10_000, 10_000, 10_000, 10_000, 10_000]);
   });
 
   it("a 503 with the server's own wait keeps that wait, and its cooldown ends in a probe", async () => {
