@@ -149,10 +149,10 @@ export interface LoadBalancerOptions {
   /** The backends, in any order; at least one. */
   backends: readonly BackendConfig[];
   /**
-   * Cooldown when a 429, a timeout, a credentials error or a redirect carries no usable retry header. Quick
-   * failures without one (5xx, refused or reset connections, broken streams) pause their backend for 50 ms
-   * only, and from `failureThreshold` in a row double up to this value: a backend that keeps failing is tried
-   * once per `defaultCooldownMs`, and one that recovers is back within it. Default `10_000`.
+   * Cooldown when a failure carries no usable retry header, and for network errors and timeouts. It is also
+   * the ceiling of the escalation of 5xx and network errors without a header: a backend that keeps failing
+   * is tried once per `defaultCooldownMs`, and one that recovers is back within it. A 5xx or a broken stream
+   * without a header pauses its backend for 50 ms only (see `failureThreshold`). Default `10_000`.
    */
   defaultCooldownMs?: number;
   /** Upper bound for cooldowns derived from response headers. Default `300_000` (or `defaultCooldownMs` if larger). */
@@ -161,9 +161,10 @@ export interface LoadBalancerOptions {
   selection?: SelectionStrategy;
   /**
    * Consecutive failures (5xx, network errors, timeouts; not 429) after which a backend is ejected: its
-   * cooldown doubles with each further failure (quick failures without a retry header up to
+   * cooldown doubles with each further failure (5xx and network errors without a retry header up to
    * `defaultCooldownMs`, others up to `maxCooldownMs`), its cooldown ends in a single probe, and a success
-   * resets the count. Below it, a quick failure alone comes back into full rotation after 50 ms. Default `3`.
+   * resets the count. Below it, a 5xx or a broken stream alone, without a retry header, pauses its backend
+   * for 50 ms and it comes back into full rotation without a probe. Default `3`.
    */
   failureThreshold?: number;
   /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
