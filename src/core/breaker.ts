@@ -36,7 +36,7 @@ const CHEAP: readonly CooldownReason[] = ["server-error", "network-error", "stre
 const QUICK: readonly CooldownReason[] = ["server-error", "stream"];
 
 /** The first cooldown of a quick failure without a retry header (see {@link QUICK}): a burst skips the backend, a 500 alone barely costs it. */
-export const QUICK_COOLDOWN_MS = 50;
+export const QUICK_COOLDOWN_MS = 10;
 
 /**
  * What is shared with other processes: what a server said, true for every client. Network errors,

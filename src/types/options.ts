@@ -152,7 +152,7 @@ export interface LoadBalancerOptions {
    * Cooldown when a failure carries no usable retry header, and for network errors and timeouts. It is also
    * the ceiling of the escalation of 5xx and network errors without a header: a backend that keeps failing
    * is tried once per `defaultCooldownMs`, and one that recovers is back within it. A 5xx or a broken stream
-   * without a header pauses its backend for 50 ms only (see `failureThreshold`). Default `10_000`.
+   * without a header pauses its backend for 10 ms only (see `failureThreshold`). Default `10_000`.
    */
   defaultCooldownMs?: number;
   /** Upper bound for cooldowns derived from response headers. Default `300_000` (or `defaultCooldownMs` if larger). */
@@ -164,7 +164,7 @@ export interface LoadBalancerOptions {
    * cooldown doubles with each further failure (5xx and network errors without a retry header up to
    * `defaultCooldownMs`, others up to `maxCooldownMs`), its cooldown ends in a single probe, and a success
    * resets the count. Below it, a 5xx or a broken stream alone, without a retry header, pauses its backend
-   * for 50 ms and it comes back into full rotation without a probe. Default `3`.
+   * for 10 ms and it comes back into full rotation without a probe. Default `3`.
    */
   failureThreshold?: number;
   /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
