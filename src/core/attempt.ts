@@ -78,7 +78,7 @@ function headerTimeoutMs(call: Call, backend: Backend): number {
   if (headerTimeout.buffered !== "learned") return headerTimeout.buffered;
   const sketch = backend.latency.buffered;
   if (sketch.size < LEARN_AFTER) return LEARNED_MAX_MS;
-  return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.quantile(0.99)!));
+  return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.p99()!));
 }
 
 /**
@@ -100,7 +100,7 @@ function waitedTooLong(call: Call, backend: Backend, waitedMs: number): boolean 
   const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
   if (declared > 0) return waitedMs >= 0.9 * declared;
   const sketch = isStreamed(call) ? backend.latency.streamed : backend.latency.buffered;
-  const learned = sketch.size < LEARN_AFTER ? 0 : 4 * sketch.quantile(0.99)!;
+  const learned = sketch.size < LEARN_AFTER ? 0 : 4 * sketch.p99()!;
   return waitedMs >= Math.min(headerTimeoutMs(call, backend), Math.max(LONG_WAIT_MS, learned));
 }
 
@@ -187,7 +187,7 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     }
     if (response.status < 400) {
       const sketch = isStreamed(call) ? backend.latency.streamed : backend.latency.buffered;
-      sketch.record(context.options.now() - now);
+      if (sketch.wants()) sketch.record(context.options.now() - now);
     }
     return { response };
   } finally {

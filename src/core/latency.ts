@@ -12,13 +12,35 @@ const DECAY_AT = 1024;
 export class LatencySketch {
   readonly #counts = new Float64Array(BUCKETS);
   #total = 0;
+  #offered = 0;
+  /** The last p99 and the samples since: the p99 is asked for by every attempt, and moves slowly. */
+  #p99: number | undefined;
+  #sinceP99 = 0;
 
   /** Samples counted (after decay). */
   get size(): number {
     return this.#total;
   }
 
+  /**
+   * Whether to time this answer: each of the first 32, then one in four (reading the clock is most of what a
+   * sample costs, and the p99 of a backend does not need every answer).
+   */
+  wants(): boolean {
+    return this.#total < 32 || (++this.#offered & 3) === 0;
+  }
+
+  /** {@link quantile}(0.99), worked out again every 32 samples. */
+  p99(): number | undefined {
+    if (this.#p99 === undefined || this.#sinceP99 >= 32) {
+      this.#p99 = this.quantile(0.99);
+      this.#sinceP99 = 0;
+    }
+    return this.#p99;
+  }
+
   record(ms: number): void {
+    this.#sinceP99++;
     const index = ms <= FIRST_BOUND_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(2 * Math.log2(ms / FIRST_BOUND_MS)));
     this.#counts[index]!++;
     if (++this.#total < DECAY_AT) return;
