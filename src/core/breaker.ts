@@ -250,6 +250,8 @@ export class Breaker {
     const cooldownMs = this.#cooldownMs(reason, baseMs, ejected);
     const until = cooling ? Math.max(state.until, now + cooldownMs) : now + cooldownMs;
     const kept = cooling && until === state.until;
+    // A lone quick failure is a pause, not an outage: back without a probe, and not worth telling the fleet.
+    const pause = failure && !ejected && baseMs === undefined && QUICK.includes(reason);
     this.#enter(
       {
         kind: cooling ? state.kind : ejected ? "ejected" : "cooling",
@@ -257,14 +259,14 @@ export class Breaker {
         since: cooling ? state.since : now,
         until,
         hits: cooling ? state.hits + 1 : 1,
-        probe: kept ? state.probe : failure && (ejected || baseMs !== undefined || !QUICK.includes(reason)),
+        probe: kept ? state.probe : failure && !pause,
       },
       now,
     );
     if (wasProbe) this.#emitProbe(cause, now, false);
     if (cooling) return;
     this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
-    if (SHAREABLE.includes(reason)) {
+    if (SHAREABLE.includes(reason) && !pause) {
       host.shared?.publish({
         type: "cooldown",
         backend: this.#info.name,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLoadBalancer, type LoadBalancerEvent } from "../../src/index.js";
 import { answer, Gate, ok, SimulatedBackends, unreachable } from "../support/backends.js";
+import { MemoryBus } from "../support/memory-shared-state.js";
 
 const served = (name: string) => () => ok({}, { headers: { "x-host": name } });
 const host = (response: Response): string | null => response.headers.get("x-host");
@@ -137,5 +138,29 @@ describe("a flapping primary comes back", () => {
     expect(lb.snapshot().backends[0]).toMatchObject({ state: "cooling", consecutiveFailures: 1 });
     await vi.advanceTimersByTimeAsync(3_000);
     expect(lb.snapshot().backends[0]!.state).toBe("probing");
+  });
+
+  it("a lone 500's pause is not published to other processes; an ejection is", async () => {
+    const bus = new MemoryBus();
+    const { fetch } = new SimulatedBackends({
+      "https://primary.example.com": answer(500),
+      "https://spare.example.com": served("spare"),
+    });
+    const lb = createLoadBalancer({
+      backends: [
+        { url: "https://primary.example.com", name: "primary" },
+        { url: "https://spare.example.com", priority: 2 },
+      ],
+      fetch,
+      shared: bus.state(),
+    });
+    for (let i = 0; i < 3; i++) {
+      await lb.fetch("https://x/");
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(bus.published).toEqual([
+      expect.objectContaining({ type: "cooldown", backend: "primary", reason: "server-error", failures: 3 }),
+    ]);
+    await lb.close();
   });
 });
