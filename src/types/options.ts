@@ -167,7 +167,11 @@ export interface LoadBalancerOptions {
    * for 10 ms and it comes back into full rotation without a probe. Default `3`.
    */
   failureThreshold?: number;
-  /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
+  /**
+   * An attempt that has not received response headers within this many ms is aborted and its backend cools
+   * down; a shorter {@link LoadBalancerOptions.headerTimeoutMs} still applies. Default: no limit (the header
+   * timeout alone).
+   */
   attemptTimeoutMs?: number;
   /**
    * How long an attempt waits for response headers before the request fails over and the backend cools
