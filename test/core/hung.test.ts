@@ -110,6 +110,35 @@ describe("a backend that accepts and never answers, with default options", () =>
   });
 });
 
+describe("headerTimeoutMs is validated", () => {
+  const backends = [{ url: "https://a.example.com" }];
+  it.each([
+    [-1, /headerTimeoutMs must be a number of milliseconds >= 0, got -1/],
+    [0, /headerTimeoutMs must be > 0 \(false for no limit\), got 0/],
+    [true, /headerTimeoutMs must be a number of milliseconds > 0, false, or \{ streamed, buffered \}, got true/],
+    [{ streamed: "fast" }, /headerTimeoutMs.streamed must be a number of milliseconds >= 0, got "fast"/],
+    [{ buffered: 0 }, /headerTimeoutMs.buffered must be > 0 \(false for no limit, "learned" to learn it\), got 0/],
+    [{ streamed: 3e9 }, /headerTimeoutMs.streamed must be at most 2147483647 ms/],
+    [{ stream: 1000 }, /headerTimeoutMs/],
+  ])("%j is refused with a TypeError naming the field", (value, message) => {
+    expect(() => createLoadBalancer({ backends, headerTimeoutMs: value as never })).toThrow(TypeError);
+    expect(() => createLoadBalancer({ backends, headerTimeoutMs: value as never })).toThrow(message);
+  });
+
+  it("accepts a number, false, and each kind alone", () => {
+    const values: NonNullable<Parameters<typeof createLoadBalancer>[0]["headerTimeoutMs"]>[] = [
+      1_000,
+      false,
+      { streamed: 5_000 },
+      { buffered: "learned" },
+      { buffered: false },
+    ];
+    for (const value of values) {
+      expect(() => createLoadBalancer({ backends, headerTimeoutMs: value })).not.toThrow();
+    }
+  });
+});
+
 describe("the caller's abort after a long wait for headers", () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
   afterEach(() => vi.useRealTimers());
