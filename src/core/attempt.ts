@@ -48,21 +48,35 @@ export interface Call {
   /** Pinned to an owner or the home backend, sticky, or balanced (see routing.ts). */
   readonly route: Route;
   attempt: number;
-  /** `"stream": true` in its JSON body: its headers come at once. Read on its first attempt (see {@link isStreamed}). */
-  streamed?: boolean;
+  /** What its headers' wait is like, read on its first attempt (see {@link kindOf}). */
+  kind?: RequestKind;
 }
+
+/**
+ * `streamed`: `"stream": true` in a JSON text body, headers come at once. `buffered`: another JSON text
+ * body, or none: headers come with the whole answer, and their time is learned. `upload`: any other body
+ * (multipart audio or files, bytes, a stream): its headers wait for the upload and the work on it, which
+ * the completions' latency says nothing about.
+ */
+type RequestKind = "streamed" | "buffered" | "upload";
 
 // How a JSON body asks for a stream, as JSON.stringify writes it (the OpenAI SDK, the Vercel AI SDK), or
 // with spaces. A `"stream":` inside a string value is escaped (`\"stream\":`), so it does not match.
 const STREAM_FIELD = /"stream"\s*:\s*true\b/;
 
-/** Whether the request is a streamed completion: a string body with `"stream": true`; anything else is not. */
-function isStreamed(call: Call): boolean {
-  if (call.streamed === undefined) {
+function kindOf(call: Call): RequestKind {
+  if (call.kind === undefined) {
     const { body } = call.request.init;
-    call.streamed = typeof body === "string" && STREAM_FIELD.test(body);
+    call.kind =
+      body == null
+        ? "buffered"
+        : typeof body !== "string"
+          ? "upload"
+          : STREAM_FIELD.test(body)
+            ? "streamed"
+            : "buffered";
   }
-  return call.streamed;
+  return call.kind;
 }
 
 /** Answers seen before a backend's learned header timeout replaces the upper bound. */
@@ -74,10 +88,11 @@ const LEARNED_MAX_MS = 300_000;
 /** How long this attempt waits for headers, ms (`Infinity`: no limit); see `headerTimeoutMs`. */
 function headerTimeoutMs(call: Call, backend: Backend): number {
   const { headerTimeout } = call.context.options;
-  if (isStreamed(call)) return headerTimeout.streamed;
+  const kind = kindOf(call);
+  if (kind === "streamed") return headerTimeout.streamed;
   if (headerTimeout.buffered !== "learned") return headerTimeout.buffered;
   const sketch = backend.latency.buffered;
-  if (sketch.size < LEARN_AFTER) return LEARNED_MAX_MS;
+  if (kind === "upload" || sketch.size < LEARN_AFTER) return LEARNED_MAX_MS;
   return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.p99()!));
 }
 
@@ -94,12 +109,14 @@ const LONG_WAIT_MS = 2_000;
  * OpenAI SDK sends with a per-request timeout), less 10%; else 4 × the backend's learned p99 for this kind
  * of request, at least {@link LONG_WAIT_MS} (just that until 20 answers were seen); never more than the
  * header timeout. Once learned, a user who stops a completion the backend is still within its usual time
- * for costs it nothing.
+ * for costs it nothing. An upload's wait is never long but by its declared timeout.
  */
 function waitedTooLong(call: Call, backend: Backend, waitedMs: number): boolean {
   const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
   if (declared > 0) return waitedMs >= 0.9 * declared;
-  const sketch = isStreamed(call) ? backend.latency.streamed : backend.latency.buffered;
+  const kind = kindOf(call);
+  if (kind === "upload") return false;
+  const sketch = backend.latency[kind];
   const learned = sketch.size < LEARN_AFTER ? 0 : 4 * sketch.p99()!;
   return waitedMs >= Math.min(headerTimeoutMs(call, backend), Math.max(LONG_WAIT_MS, learned));
 }
@@ -185,8 +202,9 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
       if (signal?.aborted) throw signal.reason;
       return { failed: timedOut() ? "timeout" : "network-error" };
     }
-    if (response.status < 400) {
-      const sketch = isStreamed(call) ? backend.latency.streamed : backend.latency.buffered;
+    const kind = kindOf(call);
+    if (response.status < 400 && kind !== "upload") {
+      const sketch = backend.latency[kind];
       if (sketch.wants()) sketch.record(context.options.now() - now);
     }
     return { response };

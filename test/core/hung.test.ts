@@ -82,6 +82,34 @@ describe("a backend that accepts and never answers, with default options", () =>
     expect(host(await pending)).toBe("spare");
   });
 
+  it("an upload (a multipart or binary body) is not judged by the completions' latency: 300 s, and an abort costs nothing", async () => {
+    const { lb, state } = tiers();
+    state.primary = served("primary");
+    for (let i = 0; i < 20; i++) await lb.fetch(CHAT, { method: "POST", body: BUFFERED });
+    state.primary = hang;
+    const form = (): FormData => {
+      const data = new FormData();
+      data.append("file", new Blob(["audio"]), "speech.mp3");
+      return data;
+    };
+    let settled = false;
+    const pending = lb.fetch(CHAT, { method: "POST", body: form() }).finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(200_000);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(101_000);
+    expect(host(await pending)).toBe("spare");
+
+    const fresh = tiers();
+    const controller = new AbortController();
+    const aborted = fresh.lb.fetch(CHAT, { method: "POST", body: form(), signal: controller.signal });
+    await vi.advanceTimersByTimeAsync(20_000);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
+    expect(fresh.lb.snapshot().backends[0]).toMatchObject({ state: "available", errors: 0 });
+  });
+
   it("headerTimeoutMs: false waits as long as the caller does; a number sets both kinds", async () => {
     const off = tiers({ headerTimeoutMs: false });
     const controller = new AbortController();
