@@ -3,6 +3,7 @@ export { parseCooldownMs, parseDuration } from "./core/cooldown.ts";
 export type {
   BackendConfig,
   FetchFunction,
+  HeaderTimeouts,
   LoadBalancerOptions,
   LogFields,
   Logger,

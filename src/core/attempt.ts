@@ -3,8 +3,9 @@ import type { CooldownReason } from "../types/events.ts";
 import { clampDelay, raceAbort } from "../utils/timers.ts";
 import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
-import { parseCooldownMs, parseDuration } from "./cooldown.ts";
+import { parseCooldownMs, parseDuration, retryInBody } from "./cooldown.ts";
 import { watchCreated } from "./created.ts";
+import type { HeaderDeadlines, HeaderWatch } from "./deadlines.ts";
 import type { Emitter } from "./events.ts";
 import { exhaustedResponse, unservableResponse } from "./exhausted.ts";
 import { readQuota } from "./pacer.ts";
@@ -29,6 +30,8 @@ export interface BalancerContext {
   readonly host: BreakerHost;
   /** Requests waiting for a backend, served in arrival order (see queue.ts). */
   readonly queue: WaitQueue;
+  /** The attempts waiting for headers under a header timeout, swept by one timer. */
+  readonly deadlines: HeaderDeadlines;
   lastRequestId: number;
 }
 
@@ -49,6 +52,80 @@ export interface Call {
   /** Pinned to an owner or the home backend, sticky, or balanced (see routing.ts). */
   readonly route: Route;
   attempt: number;
+  /** What its headers' wait is like, read on its first attempt (see {@link kindOf}). */
+  kind?: RequestKind;
+}
+
+/**
+ * `streamed`: `"stream": true` in a JSON text body, headers come at once. `buffered`: another JSON text
+ * body, or none: headers come with the whole answer, and their time is learned. `upload`: any other body
+ * (multipart audio or files, bytes, a stream): its headers wait for the upload and the work on it, which
+ * the completions' latency says nothing about.
+ */
+type RequestKind = "streamed" | "buffered" | "upload";
+
+// How a JSON body asks for a stream, as JSON.stringify writes it (the OpenAI SDK, the Vercel AI SDK), or
+// with spaces. A `"stream":` inside a string value is escaped (`\"stream\":`), so it does not match.
+const STREAM_FIELD = /"stream"\s*:\s*true\b/;
+
+function kindOf(call: Call): RequestKind {
+  if (call.kind === undefined) {
+    const { body } = call.request.init;
+    call.kind =
+      body == null
+        ? "buffered"
+        : typeof body !== "string"
+          ? "upload"
+          : STREAM_FIELD.test(body)
+            ? "streamed"
+            : "buffered";
+  }
+  return call.kind;
+}
+
+/** Answers seen before a backend's learned header timeout replaces the upper bound. */
+const LEARN_AFTER = 20;
+/** The learned header timeout of non-streamed requests: 4 × p99, within these bounds. */
+const LEARNED_MIN_MS = 60_000;
+const LEARNED_MAX_MS = 300_000;
+
+/** How long this attempt waits for headers, ms (`Infinity`: no limit); see `headerTimeoutMs`. */
+function headerTimeoutMs(call: Call, backend: Backend): number {
+  const { headerTimeout } = call.context.options;
+  const kind = kindOf(call);
+  if (kind === "streamed") return headerTimeout.streamed;
+  if (headerTimeout.buffered !== "learned") return headerTimeout.buffered;
+  const sketch = backend.latency.buffered;
+  if (kind === "upload" || sketch.size < LEARN_AFTER) return LEARNED_MAX_MS;
+  return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.p99()!));
+}
+
+/**
+ * A caller's abort after this long without headers, from a backend whose time to headers is not learned
+ * yet, is the backend's timeout too (see {@link waitedTooLong}): a caller with a short timeout of its own
+ * (the OpenAI SDK aborts on its timeout, then retries) would otherwise keep retrying a silent backend that
+ * never answered, so never got learned, and whose header timeout its own timeout always beats.
+ */
+const LONG_WAIT_MS = 2_000;
+
+/**
+ * Whether a caller that aborted after `waitedMs` without headers gave up on the backend: the OpenAI SDK
+ * aborts its own signal on its timeout and then retries, and without this the retry goes to the same
+ * silent backend. Long is the timeout the caller declared (`x-stainless-timeout`, whole seconds, which the
+ * OpenAI SDK sends with a per-request timeout), less 10%; else 4 × the backend's learned p99 for this kind
+ * of request, at least {@link LONG_WAIT_MS} (just that until 20 answers were seen); never more than the
+ * header timeout. Once learned, a user who stops a completion the backend is still within its usual time
+ * for costs it nothing. An upload's wait is never long but by its declared timeout. (openai 6 sends
+ * `x-stainless-timeout` on every request; openai 7.55 sends none unless asked.)
+ */
+function waitedTooLong(call: Call, backend: Backend, waitedMs: number): boolean {
+  const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
+  if (declared > 0) return waitedMs >= 0.9 * declared;
+  const kind = kindOf(call);
+  if (kind === "upload") return false;
+  const sketch = backend.latency[kind];
+  const learned = sketch.size < LEARN_AFTER ? 0 : 4 * sketch.p99()!;
+  return waitedMs >= Math.min(headerTimeoutMs(call, backend), Math.max(LONG_WAIT_MS, learned));
 }
 
 /** The fields every event about one attempt of this request carries. */
@@ -70,16 +147,21 @@ const discard = (response: Response): void => void response.body?.cancel().catch
 /**
  * Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome.
  * Every await races the caller's signal and the attempt's deadline, so a token provider that never
- * resolves or a fetch that ignores its signal cannot hold the request. One controller per attempt
- * when there is a deadline, following the caller's signal through a listener removed at the end.
+ * resolves or a fetch that ignores its signal cannot hold the request. With `attemptTimeoutMs`, one
+ * controller per attempt, following the caller's signal through a listener removed at the end, and one
+ * timer. The header timeout alone needs neither: the attempt is watched by the balancer's one sweep
+ * (see deadlines.ts) and abandoned when it expires, and fetch keeps the caller's own signal, so the
+ * caller's abort still reaches the body of the response it gets.
  */
 async function send(call: Call, backend: Backend, deployment: string | undefined, now: number): Promise<Outcome> {
   const { context, request } = call;
   const { signal } = request;
   const { fetch, attemptTimeoutMs } = context.options;
+  const headerMs = headerTimeoutMs(call, backend);
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let follow: (() => void) | undefined;
+  let watch: HeaderWatch | undefined;
   let watched = signal;
   if (attemptTimeoutMs !== undefined) {
     const deadline = new AbortController();
@@ -87,16 +169,21 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     watched = deadline.signal;
     timer = setTimeout(
       () => deadline.abort(new DOMException("The attempt timed out.", "TimeoutError")),
-      clampDelay(attemptTimeoutMs),
+      clampDelay(Math.min(attemptTimeoutMs, headerMs)),
     );
     if (signal?.aborted) deadline.abort(signal.reason);
     else if (signal !== undefined) {
       follow = () => deadline.abort(signal.reason);
       signal.addEventListener("abort", follow, { once: true });
     }
-  }
+  } else if (headerMs !== Number.POSITIVE_INFINITY) watch = context.deadlines.watch(now + headerMs, signal);
   const settle = <T>(pending: Promise<T>, onLate?: (value: T) => void): Promise<T> =>
-    watched === undefined ? pending : raceAbort(pending, watched, onLate);
+    watch !== undefined
+      ? watch.race(pending, onLate)
+      : watched === undefined
+        ? pending
+        : raceAbort(pending, watched, onLate);
+  const timedOut = (): boolean => controller?.signal.aborted === true || watch?.expired === true;
   try {
     let target: AttemptTarget;
     try {
@@ -104,7 +191,7 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
       target = routed instanceof Promise ? await settle(routed) : routed;
     } catch {
       if (signal?.aborted) throw signal.reason;
-      return { failed: controller?.signal.aborted ? "timeout" : "credentials" };
+      return { failed: timedOut() ? "timeout" : "credentials" };
     }
     if (context.events.active) {
       context.events.emit({
@@ -114,16 +201,24 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
         url: target.url,
       });
     }
+    let response: Response;
     try {
       const init = controller === undefined ? target.init : { ...target.init, signal: controller.signal };
-      return { response: await settle(fetch(target.url, init), discard) };
+      response = await settle(fetch(target.url, init), discard);
     } catch {
       if (signal?.aborted) throw signal.reason;
-      return { failed: controller?.signal.aborted ? "timeout" : "network-error" };
+      return { failed: timedOut() ? "timeout" : "network-error" };
     }
+    const kind = kindOf(call);
+    if (response.status < 400 && kind !== "upload") {
+      const sketch = backend.latency[kind];
+      if (sketch.wants()) sketch.record(context.options.now() - now);
+    }
+    return { response };
   } finally {
     clearTimeout(timer);
     if (follow !== undefined) signal!.removeEventListener("abort", follow);
+    watch?.end();
   }
 }
 
@@ -222,7 +317,7 @@ function guardHooks(call: Call, backend: Backend, deployment: string | undefined
     report: (fields) => {
       if (events.active) events.emit({ type: "stream", ...about(call, backend, deployment, options.now()), ...fields });
     },
-    onIdle: () => backend.recordLateFailure(deployment, "timeout", options.defaultCooldownMs, call),
+    onIdle: () => backend.recordLateFailure(deployment, "timeout", undefined, call),
     now: options.now,
   };
 }
@@ -360,8 +455,14 @@ export async function balancedFetch(
       try {
         outcome = await send(call, backend, deployment, now);
       } catch (error) {
-        backend.abandonAttempt(ticket);
-        ended(call, backend, deployment, now, "aborted");
+        // The caller gave up; after a long wait for headers that is the backend's timeout too.
+        if (waitedTooLong(call, backend, options.now() - now)) {
+          ended(call, backend, deployment, now, "failure", undefined, "timeout");
+          backend.recordFailure(ticket, deployment, "timeout", undefined, undefined, call);
+        } else {
+          backend.abandonAttempt(ticket);
+          ended(call, backend, deployment, now, "aborted");
+        }
         throw error;
       }
 
@@ -376,18 +477,15 @@ export async function balancedFetch(
       const reason = response === undefined ? (outcome as { failed: CooldownReason }).failed : failureReason(response);
       const spillover = response && backend.config.adapter?.spillover?.(response.headers);
       if (response === undefined || reason !== undefined) {
-        if (response !== undefined) discard(response);
-        ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
         // An HTTP-date is turned into a duration once, here, against the wall clock it was written in.
-        const fromHeaders = response && parseCooldownMs(response.headers, options.wallNow());
-        backend.recordFailure(
-          ticket,
-          deployment,
-          reason!,
-          fromHeaders ?? options.defaultCooldownMs,
-          response?.status,
-          call,
-        );
+        let askedMs = response && parseCooldownMs(response.headers, options.wallNow());
+        // Azure's capacity 429s carry their wait only in the message: read a small JSON body for it.
+        if (response?.status === 429 && askedMs === undefined) askedMs = await retryInBody(response, signal);
+        else if (response !== undefined) discard(response);
+        ended(call, backend, deployment, now, "failure", response?.status, reason, spillover);
+        backend.recordFailure(ticket, deployment, reason!, askedMs, response?.status, call);
+        // The 429 stands even when the caller gave up while its body was read.
+        if (signal?.aborted) throw signal.reason;
         tried = triedOn(tried, call, backend, spillover);
         continue;
       }
@@ -410,8 +508,7 @@ export async function balancedFetch(
       if ("failover" in verdict) {
         const { reason, cool, cooldownMs, status } = verdict.failover;
         ended(call, backend, deployment, now, "failure", status, reason, spillover);
-        if (cool)
-          backend.recordFailure(ticket, deployment, reason!, cooldownMs ?? options.defaultCooldownMs, status, call);
+        if (cool) backend.recordFailure(ticket, deployment, reason!, cooldownMs, status, call);
         else {
           // The backend answered for itself: it stays in rotation, and its answer is kept for the end.
           backend.recordSuccess(ticket, response.status, call);

@@ -1,6 +1,7 @@
 import type { BackendSnapshot } from "../types/balancer.ts";
 import type { BackendInfo, CooldownReason } from "../types/events.ts";
 import { Breaker, type BreakerHost, type Cause, isCooldown } from "./breaker.ts";
+import { LatencySketch } from "./latency.ts";
 import type { ResolvedBackend } from "./options.ts";
 import { estimateTokens, Pacer, PACED_RETRY_MS, type Quota } from "./pacer.ts";
 import type { PreparedRequest } from "./request.ts";
@@ -43,11 +44,14 @@ export interface AttemptTicket {
   readonly place?: number;
 }
 
-/** What a failure records: where it happened, why, the base cooldown, the status if any, and its cause. */
+/**
+ * What a failure records: where it happened, why, the wait the server asked for (`undefined`: none, the
+ * breaker's schedule applies), the status if any, and its cause.
+ */
 type Failure = [
   deployment: string | undefined,
   reason: CooldownReason,
-  baseMs: number,
+  baseMs: number | undefined,
   status: number | undefined,
   cause: Cause,
 ];
@@ -88,6 +92,8 @@ export class Backend {
   };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
+  /** Time to response headers of its answers below 400, by kind of request: the learned header timeout (see attempt.ts). */
+  readonly latency = { streamed: new LatencySketch(), buffered: new LatencySketch() };
   /** The backend as a whole: endpoint faults, and everything when the request has no deployment. */
   readonly whole: Breaker;
   /** Deployments (models) with state of their own, created by their first cooldown, in order first seen. */
@@ -235,7 +241,12 @@ export class Backend {
       // Learned pacing: what was in flight to this scope when it said "too many" (its reservations, or the backend's count).
       const inFlight = ticket.pacer?.reserved ?? this.stats.inFlight + 1;
       if (inFlight > 1 || this.pacers.has(deployment))
-        this.pacer(deployment).throttled(inFlight, this.#host.now(), failure[2], ticket.place ?? 0);
+        this.pacer(deployment).throttled(
+          inFlight,
+          this.#host.now(),
+          failure[2] ?? this.#host.defaultCooldownMs,
+          ticket.place ?? 0,
+        );
     }
     this.#release(ticket);
   }
@@ -244,7 +255,12 @@ export class Backend {
    * A failure found after its attempt ended (a stream handed to the caller went idle): no ticket, so no
    * probe slot to release; counted and cooled like any other.
    */
-  recordLateFailure(deployment: string | undefined, reason: CooldownReason, baseMs: number, cause: Cause): void {
+  recordLateFailure(
+    deployment: string | undefined,
+    reason: CooldownReason,
+    baseMs: number | undefined,
+    cause: Cause,
+  ): void {
     this.#fail(PLAIN, deployment, reason, baseMs, undefined, cause);
   }
 

@@ -19,6 +19,26 @@ const FAILURES: readonly CooldownReason[] = [
 export const isFailure = (reason: CooldownReason): boolean => FAILURES.includes(reason);
 
 /**
+ * Failures whose probe is cheap (the answer, or the refusal, comes at once), so a backend that recovers
+ * should be back soon: without a server's wait their escalation stops at `defaultCooldownMs`, and a
+ * backend that keeps failing costs one probe per `defaultCooldownMs`. A timeout costs its probe a whole
+ * header timeout, and credentials or a redirect are configuration: those double up to `maxCooldownMs`.
+ */
+const CHEAP: readonly CooldownReason[] = ["server-error", "network-error", "stream"];
+
+/**
+ * Of those, the ones that are often alone: a 5xx, a stream that broke. The request fails over at once
+ * either way; what their cooldown decides is how soon the backend gets the next one. Below
+ * `failureThreshold` in a row, without a retry header, they pause it for {@link QUICK_COOLDOWN_MS} and it
+ * comes back without a probe; from the threshold the pause doubles with each failure. A refused connection
+ * is not one: the endpoint is down, and a short pause would send callers back to it in milliseconds.
+ */
+const QUICK: readonly CooldownReason[] = ["server-error", "stream"];
+
+/** The first cooldown of a quick failure without a retry header (see {@link QUICK}): a burst skips the backend, a 500 alone barely costs it. */
+export const QUICK_COOLDOWN_MS = 10;
+
+/**
  * What is shared with other processes: what a server said, true for every client. Network errors,
  * timeouts and credentials may be this host's own trouble (its DNS, its route, its token) and stay
  * local, as Kong and Envoy keep active health per node.
@@ -49,6 +69,11 @@ export type BreakerState =
       readonly until: number;
       /** Failed attempts that ran into this cooldown. */
       readonly hits: number;
+      /**
+       * Whether it ends in a probe: after a failure, but not after a 429, a spent quota, or a quick
+       * failure alone (see {@link QUICK}), which come back into full rotation.
+       */
+      readonly probe: boolean;
     }
   | {
       /** The cooldown of a failure ended; the shared store is asked who probes (`leased`: another process won). */
@@ -70,6 +95,8 @@ export interface BreakerHost {
   readonly now: () => number;
   readonly events: Emitter;
   readonly failureThreshold: number;
+  /** A cooldown no server asked for (a 429 without headers, a timeout); the ceiling of quick failures' escalation. */
+  readonly defaultCooldownMs: number;
   readonly maxCooldownMs: number;
   /** Lease length for the shared probe: as long as a probe may take. */
   readonly probeLeaseMs: number;
@@ -142,11 +169,18 @@ export class Breaker {
     return this.#open;
   }
 
-  /** How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise. */
+  /**
+   * How long until it admits again: 0 if it does, the deadline while cooling, a probe's usual time otherwise.
+   * An ejected backend's short cooldown is not capacity coming back (it ends in one probe, of a backend
+   * that kept failing): it is told as at least {@link PROBE_RETRY_MS}, so that callers are not sent back
+   * in a few milliseconds to burn their retries on it while the busy backends' windows are further away.
+   */
   waitMs(now: number): number {
     const state = this.#state;
     if (this.admits()) return 0;
-    return isCooldown(state) ? Math.max(0, state.until - now) : PROBE_RETRY_MS;
+    if (!isCooldown(state)) return PROBE_RETRY_MS;
+    const left = Math.max(0, state.until - now);
+    return state.kind === "ejected" && state.probe ? Math.max(left, PROBE_RETRY_MS) : left;
   }
 
   /** The state as the snapshot names it. */
@@ -167,9 +201,10 @@ export class Breaker {
     if (now < this.#deadline) return;
     const state = this.#state;
     if (!isCooldown(state)) return;
-    // A 429 or a spent quota came with the time the backend would be back, so it is; a backend that
-    // was failing has promised nothing and is tried by one request before it takes the load again.
-    if (!isFailure(state.reason)) this.#enter(AVAILABLE, now);
+    // A 429 or a spent quota came with the time the backend would be back, so it is, and so is one
+    // that failed quickly and alone (see QUICK); a backend that kept failing, or timed out, has
+    // promised nothing and is tried by one request before it takes the load again.
+    if (!state.probe) this.#enter(AVAILABLE, now);
     else if (this.#host.shared !== undefined) this.#claim(state.reason, now);
     else this.#enter({ kind: "probing", reason: state.reason, inFlight: false }, now);
     this.#emitRecovery(state, now);
@@ -193,36 +228,47 @@ export class Breaker {
   /**
    * Records a failed attempt: counts it, escalates, cools down, emits `cooldown` (once per
    * transition into a cooldown) and `probe` (when it was the probe), and shares what a server said.
-   * From the `failureThreshold`-th failure in a row the cooldown doubles with each, up to `maxCooldownMs`
-   * (as Envoy's outlier ejection does). A breaker already cooling keeps the later deadline.
+   * `baseMs` is the wait a server (or a rule) asked for; without one the cooldown follows the schedule of
+   * {@link QUICK} failures, or is `defaultCooldownMs`. From the `failureThreshold`-th failure in a row the
+   * cooldown doubles with each (as Envoy's outlier ejection does), up to `defaultCooldownMs` for
+   * {@link CHEAP} failures without a wait and `maxCooldownMs` otherwise. A breaker already cooling keeps the later
+   * deadline, and its reason unless the failure pushes that deadline back.
    */
-  fail(reason: CooldownReason, baseMs: number, status: number | undefined, cause: Cause, wasProbe: boolean): void {
+  fail(
+    reason: CooldownReason,
+    baseMs: number | undefined,
+    status: number | undefined,
+    cause: Cause,
+    wasProbe: boolean,
+  ): void {
     const host = this.#host;
     const now = host.now();
-    const base = Math.min(Math.max(0, baseMs), host.maxCooldownMs);
     const state = this.#state;
     const cooling = isCooldown(state);
     const failure = isFailure(reason);
     // Attempts already in flight when it went out fail together: one outage, counted once.
     if (!cooling && failure) this.#failures++;
     const ejected = failure && this.#failures >= host.failureThreshold;
-    const doublings = Math.min(this.#failures - host.failureThreshold + 1, MAX_DOUBLINGS);
-    const cooldownMs = ejected ? Math.max(base, Math.min(host.maxCooldownMs, base * 2 ** doublings)) : base;
+    const cooldownMs = this.#cooldownMs(reason, baseMs, ejected);
     const until = cooling ? Math.max(state.until, now + cooldownMs) : now + cooldownMs;
+    const kept = cooling && until === state.until;
+    // A lone quick failure is a pause, not an outage: back without a probe, and not worth telling the fleet.
+    const pause = failure && !ejected && baseMs === undefined && QUICK.includes(reason);
     this.#enter(
       {
         kind: cooling ? state.kind : ejected ? "ejected" : "cooling",
-        reason,
+        reason: kept ? state.reason : reason,
         since: cooling ? state.since : now,
         until,
         hits: cooling ? state.hits + 1 : 1,
+        probe: kept ? state.probe : failure && !pause,
       },
       now,
     );
     if (wasProbe) this.#emitProbe(cause, now, false);
     if (cooling) return;
     this.#emitCooldown(reason, status, cooldownMs, until, ejected, cause.requestId, now);
-    if (SHAREABLE.includes(reason)) {
+    if (SHAREABLE.includes(reason) && !pause) {
       host.shared?.publish({
         type: "cooldown",
         backend: this.#info.name,
@@ -232,6 +278,17 @@ export class Breaker {
         failures: failure ? this.#failures : 0,
       });
     }
+  }
+
+  /** The cooldown of a failure (see {@link fail}), from the count of failures in a row. */
+  #cooldownMs(reason: CooldownReason, baseMs: number | undefined, ejected: boolean): number {
+    const { defaultCooldownMs, maxCooldownMs, failureThreshold } = this.#host;
+    const quick = baseMs === undefined && QUICK.includes(reason);
+    const ceiling = baseMs === undefined && CHEAP.includes(reason) ? defaultCooldownMs : maxCooldownMs;
+    const base = Math.min(Math.max(0, baseMs ?? (quick ? QUICK_COOLDOWN_MS : defaultCooldownMs)), ceiling);
+    if (!ejected) return base;
+    const doublings = Math.min(this.#failures - failureThreshold + 1, MAX_DOUBLINGS);
+    return Math.max(base, Math.min(ceiling, base * 2 ** doublings));
   }
 
   /** An attempt got a response the caller takes: the failures in a row end, and a probe brings it back. */
@@ -262,7 +319,11 @@ export class Breaker {
     }
     if (update.remainingMs <= 0) return;
     const ejected = isFailure(update.reason) && this.#failures >= host.failureThreshold;
-    this.#enter({ kind: ejected ? "ejected" : "cooling", reason: update.reason, since: now, until, hits: 0 }, now);
+    const probe = isFailure(update.reason);
+    this.#enter(
+      { kind: ejected ? "ejected" : "cooling", reason: update.reason, since: now, until, hits: 0, probe },
+      now,
+    );
     this.#emitCooldown(update.reason, undefined, update.remainingMs, until, ejected, undefined, now);
   }
 

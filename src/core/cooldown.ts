@@ -1,3 +1,5 @@
+import { raceAbort } from "../utils/timers.ts";
+
 /**
  * How long a backend that failed stays out of rotation, from its response headers.
  * Every parser returns `undefined` for a value it cannot use, never throws: a malformed header
@@ -45,10 +47,17 @@ export function parseDuration(value: string | null): number | undefined {
   return Number.isFinite(total) ? total : undefined;
 }
 
+/** A reset of `0` or less says nothing usable (Azure's Responses API sends `x-ratelimit-reset-tokens: 0` with its 429s). */
+function positiveDuration(value: string | null): number | undefined {
+  const ms = parseDuration(value);
+  return ms !== undefined && ms > 0 ? ms : undefined;
+}
+
 /**
  * The cooldown a failed response asks for, from the first usable of `retry-after-ms`,
  * `x-ms-retry-after-ms`, `retry-after`, then `x-ratelimit-reset-requests` / `x-ratelimit-reset-tokens`
- * (the longer of the two when both are usable: the 429 may be due to either limit).
+ * (the longer of the two when both are usable: the 429 may be due to either limit). A reset of `0` or a
+ * negative one (`-1`) is not usable: it would be a 0 ms cooldown for a backend that is still full.
  * @returns milliseconds, or `undefined` when no header is usable (the caller applies its default).
  */
 export function parseCooldownMs(headers: Headers, now: number): number | undefined {
@@ -57,9 +66,75 @@ export function parseCooldownMs(headers: Headers, now: number): number | undefin
     decimal(headers.get("x-ms-retry-after-ms"), 1) ??
     parseRetryAfter(headers.get("retry-after"), now);
   if (direct !== undefined) return direct;
-  const requests = parseDuration(headers.get("x-ratelimit-reset-requests"));
-  const tokens = parseDuration(headers.get("x-ratelimit-reset-tokens"));
+  const requests = positiveDuration(headers.get("x-ratelimit-reset-requests"));
+  const tokens = positiveDuration(headers.get("x-ratelimit-reset-tokens"));
   if (requests === undefined) return tokens;
   if (tokens === undefined) return requests;
   return Math.max(requests, tokens);
+}
+
+// "Please retry after 7 seconds." (Azure), "Please try again in 1.898s." / "in 6m0s" / "in 20ms" (OpenAI).
+const RETRY_IN_MESSAGE =
+  /\b(?:retry after|try again in)\s+(\d[\d.hms]*)(?:\s*(ms|milliseconds?|seconds?|secs?|minutes?|mins?|hours?)\b)?/i;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, mil: 1, sec: 1000, min: 60_000, hou: 3_600_000 };
+
+/**
+ * The wait an error message asks for: "retry after N seconds" (Azure's capacity 429s carry it only
+ * there), "try again in 1.5s" / "6m0s" / "20ms" (OpenAI). A wait of 0 is not usable.
+ * @returns milliseconds, or `undefined` when the message names no usable wait.
+ */
+export function parseRetryMessage(message: unknown): number | undefined {
+  if (typeof message !== "string") return undefined;
+  const match = RETRY_IN_MESSAGE.exec(message);
+  if (match === null) return undefined;
+  const [, token = "", unit] = match;
+  const amount = token.replace(/\.+$/, ""); // the sentence's full stop
+  const ms = unit === undefined ? parseDuration(amount) : Number(amount) * UNIT_MS[unit.slice(0, 3).toLowerCase()]!;
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/** Error bodies read for a wait in their message are at most this long (Azure's are a few hundred bytes). */
+export const MAX_RETRY_BODY = 8 * 1024;
+
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
+
+/**
+ * The wait a small JSON error body's `error.message` asks for (see {@link parseRetryMessage}). Reads at most
+ * {@link MAX_RETRY_BODY} bytes, racing `signal`, and releases the body in every case: the caller never
+ * reads this response. Never rejects: an unreadable body, or the caller's abort, simply gives `undefined`.
+ */
+export async function retryInBody(response: Response, signal: AbortSignal | undefined): Promise<number | undefined> {
+  const body = response.body;
+  if (body === null) return undefined;
+  const length = Number(response.headers.get("content-length") ?? 0);
+  if (!JSON_TYPE.test(response.headers.get("content-type") ?? "") || !(length <= MAX_RETRY_BODY)) {
+    body.cancel().catch(() => {});
+    return undefined;
+  }
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total <= MAX_RETRY_BODY) {
+      const read = reader.read();
+      const { done, value } = await (signal === undefined ? read : raceAbort(read, signal));
+      if (done) break;
+      parts.push(value);
+      total += value.byteLength;
+    }
+    if (total > MAX_RETRY_BODY) return undefined;
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { error?: { message?: unknown } } | null;
+    return parseRetryMessage(parsed?.error?.message);
+  } catch {
+    return undefined;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
 }

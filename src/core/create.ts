@@ -2,6 +2,7 @@ import type { LoadBalancer } from "../types/balancer.ts";
 import type { LoadBalancerEvent } from "../types/events.ts";
 import type { FetchFunction, LoadBalancerOptions } from "../types/options.ts";
 import { balancedFetch, type BalancerContext } from "./attempt.ts";
+import { HeaderDeadlines } from "./deadlines.ts";
 import { Backend } from "./backend.ts";
 import type { BreakerHost } from "./breaker.ts";
 import { Emitter } from "./events.ts";
@@ -42,6 +43,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     now,
     events,
     failureThreshold: resolved.failureThreshold,
+    defaultCooldownMs: resolved.defaultCooldownMs,
     maxCooldownMs: resolved.maxCooldownMs,
     probeLeaseMs: resolved.attemptTimeoutMs ?? DEFAULT_PROBE_LEASE_MS,
     nextDeadline: Number.POSITIVE_INFINITY,
@@ -83,6 +85,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
     events,
     host,
     queue,
+    deadlines: new HeaderDeadlines(now),
     lastRequestId: 0,
   };
   const fetch: FetchFunction = (input, init) => balancedFetch(context, input, init);
@@ -97,6 +100,7 @@ export function createLoadBalancer(options: LoadBalancerOptions): LoadBalancer {
       host.shared = undefined;
       for (const backend of backends) backend.stop();
       queue.close();
+      context.deadlines.stop();
       await link?.close();
     },
     // For `lease()` of openai-priority-loadbalancer/lease; not part of the typed API.

@@ -3,6 +3,7 @@ import type { SharedState } from "../types/shared.ts";
 import type {
   FailoverOptions,
   FetchFunction,
+  HeaderTimeouts,
   LoadBalancerOptions,
   Logger,
   SelectionStrategy,
@@ -35,6 +36,15 @@ export interface ResolvedBackend {
   readonly tpm: number | undefined;
 }
 
+/** {@link HeaderTimeouts} after validation: ms, `Infinity` for none, or learned per backend. */
+export interface ResolvedHeaderTimeouts {
+  readonly streamed: number;
+  readonly buffered: number | "learned";
+}
+
+/** The default header timeout of streamed requests: Azure OpenAI and OpenAI send their headers at once. */
+export const STREAMED_HEADER_TIMEOUT_MS = 30_000;
+
 /** Options after validation, with every default applied. */
 export interface ResolvedOptions {
   readonly backends: readonly ResolvedBackend[];
@@ -43,6 +53,8 @@ export interface ResolvedOptions {
   readonly selection: SelectionStrategy;
   readonly failureThreshold: number;
   readonly attemptTimeoutMs: number | undefined;
+  /** Header timeouts by kind, ms; `Infinity`: none. */
+  readonly headerTimeout: ResolvedHeaderTimeouts;
   readonly maxWaitMs: number;
   readonly fetch: FetchFunction;
   /** Monotonic ms on the epoch scale: durations, deadlines and event times. */
@@ -70,6 +82,7 @@ export const OPTION_KEYS: readonly string[] = [
   "selection",
   "failureThreshold",
   "attemptTimeoutMs",
+  "headerTimeoutMs",
   "maxWaitMs",
   "fetch",
   "now",
@@ -147,6 +160,46 @@ function rejectUnknownKeys(
       `${PREFIX}${at} has an unknown option ${quote(key)}${suggestion ? `: ${suggestion}` : ""} (known: ${known.join(", ")}).`,
     );
   }
+}
+
+/** One kind's header timeout: a number of ms > 0, or `false` (none); `learned` allows "learned". */
+function headerTimeout(
+  field: string,
+  value: unknown,
+  fallback: number | "learned",
+  learned: boolean,
+): number | "learned" {
+  if (value === undefined) return fallback;
+  if (value === false) return Number.POSITIVE_INFINITY;
+  if (learned && value === "learned") return value;
+  if (value === 0) fail(field, "0", `> 0 (false for no limit${learned ? ', "learned" to learn it' : ""})`);
+  return duration(field, value, 0);
+}
+
+/** `headerTimeoutMs`: a number for both kinds, `false`, or `{ streamed, buffered }`. */
+function resolveHeaderTimeouts(value: unknown): ResolvedHeaderTimeouts {
+  if (value === undefined || value === false || typeof value === "number") {
+    const streamed = headerTimeout("headerTimeoutMs", value, STREAMED_HEADER_TIMEOUT_MS, false) as number;
+    return { streamed, buffered: value === undefined ? "learned" : streamed };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    fail("headerTimeoutMs", describe(value), "a number of milliseconds > 0, false, or { streamed, buffered }");
+  rejectUnknownKeys(value, ["streamed", "buffered"], "headerTimeoutMs");
+  const kinds = value as HeaderTimeouts;
+  return {
+    streamed: headerTimeout(
+      "headerTimeoutMs.streamed",
+      read(kinds, "streamed", "headerTimeoutMs.streamed"),
+      STREAMED_HEADER_TIMEOUT_MS,
+      false,
+    ) as number,
+    buffered: headerTimeout(
+      "headerTimeoutMs.buffered",
+      read(kinds, "buffered", "headerTimeoutMs.buffered"),
+      "learned",
+      true,
+    ),
+  };
 }
 
 /** A count of tries or failures: an integer >= 1. */
@@ -433,6 +486,7 @@ function resolve(options: LoadBalancerOptions): ResolvedOptions {
     selection: selection as SelectionStrategy,
     failureThreshold,
     attemptTimeoutMs,
+    headerTimeout: resolveHeaderTimeouts(read(options, "headerTimeoutMs")),
     maxWaitMs: duration("maxWaitMs", read(options, "maxWaitMs"), DEFAULT_MAX_WAIT_MS),
     // Looked up at call time, not captured: interceptors (msw, nock) replace globalThis.fetch later.
     fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),

@@ -138,6 +138,14 @@ export interface FailoverOptions {
 /** What the stream guard does with an event whose `data:` is not JSON: remove it (and emit `stream` `dropped`), or pass it on to the caller. */
 export type MalformedEventPolicy = "drop" | "pass";
 
+/** Header timeouts by kind of request; see {@link LoadBalancerOptions.headerTimeoutMs}. */
+export interface HeaderTimeouts {
+  /** Requests with `"stream": true` in their JSON body. Default `30_000`. */
+  streamed?: number | false;
+  /** Every other request. Default `"learned"`: 4 × the backend's p99 time to headers, within [60 s, 300 s]. */
+  buffered?: number | false | "learned";
+}
+
 /** A WHATWG `fetch`. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -159,19 +167,47 @@ export interface StickyOptions {
 export interface LoadBalancerOptions {
   /** The backends, in any order; at least one. */
   backends: readonly BackendConfig[];
-  /** Cooldown when a failure carries no usable retry header (and for network errors and timeouts). Default `10_000`. */
+  /**
+   * Cooldown when a failure carries no usable retry header, and for network errors and timeouts. It is also
+   * the ceiling of the escalation of 5xx and network errors without a header: a backend that keeps failing
+   * is tried once per `defaultCooldownMs`, and one that recovers is back within it. A 5xx or a broken stream
+   * without a header pauses its backend for 10 ms only (see `failureThreshold`). Default `10_000`.
+   */
   defaultCooldownMs?: number;
   /** Upper bound for cooldowns derived from response headers. Default `300_000` (or `defaultCooldownMs` if larger). */
   maxCooldownMs?: number;
   /** How a backend is chosen within a tier. Default `"random"` (weighted by {@link BackendConfig.weight}). */
   selection?: SelectionStrategy;
   /**
-   * Consecutive failures (5xx, network errors, timeouts; not 429) after which a backend is ejected: each further
-   * failure doubles its cooldown, up to `maxCooldownMs`, until a success resets the count. Default `3`.
+   * Consecutive failures (5xx, network errors, timeouts; not 429) after which a backend is ejected: its
+   * cooldown doubles with each further failure (5xx and network errors without a retry header up to
+   * `defaultCooldownMs`, others up to `maxCooldownMs`), its cooldown ends in a single probe, and a success
+   * resets the count. Below it, a 5xx or a broken stream alone, without a retry header, pauses its backend
+   * for 10 ms and it comes back into full rotation without a probe. Default `3`.
    */
   failureThreshold?: number;
-  /** An attempt that has not received response headers within this many ms is aborted and its backend cools down. Default: no limit. */
+  /**
+   * An attempt that has not received response headers within this many ms is aborted and its backend cools
+   * down; a shorter {@link LoadBalancerOptions.headerTimeoutMs} still applies. Default: no limit (the header
+   * timeout alone).
+   */
   attemptTimeoutMs?: number;
+  /**
+   * How long an attempt waits for response headers before the request fails over and the backend cools
+   * down (`timeout`), with default options too: a backend that accepts connections and never answers must
+   * not hold requests another backend could serve. Streamed requests (`"stream": true` in a JSON body)
+   * get their headers at once from Azure OpenAI and OpenAI, so theirs is tight; other completions get
+   * theirs only when the whole answer is ready, so theirs is learned per backend: 4 × the p99 of its
+   * observed time to headers, within [60 s, 300 s] (300 s until 20 answers were seen; always 300 s for an
+   * upload: a multipart, binary or stream body, whose wait the completions' latency says nothing about). A number sets both,
+   * `false` turns it off; `{ streamed, buffered }` sets each (a number or `false`; one left out keeps its
+   * default). Checked once a second, so it fires up to a second late; the attempt is abandoned, not aborted
+   * (its connection is left to the caller's signal and the runtime's own timeout: undici's is 300 s). A
+   * caller that aborts after waiting long for headers (90% of its declared `x-stainless-timeout`, as openai 6
+   * sends it; without one, 2 s until 20 answers were seen, then 4 × the learned p99 and at least 2 s; at most
+   * the header timeout) counts as a `timeout` of that backend too. Default `{ streamed: 30_000, buffered: "learned" }`.
+   */
+  headerTimeoutMs?: number | false | HeaderTimeouts;
   /**
    * When no backend can take a request now (every one cooling, or at its pacing limit), it waits inside the
    * balancer (abortably, in a queue served in arrival order) for up to this long in all, instead of the

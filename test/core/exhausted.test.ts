@@ -172,6 +172,7 @@ describe("when every backend is cooling down", () => {
     await vi.advanceTimersByTimeAsync(100);
     controller.abort(new Error("user gave up"));
     await expect(pending).rejects.toThrow("user gave up");
+    await vi.advanceTimersByTimeAsync(1000); // the header timeouts' sweep stops on its next tick
     expect(vi.getTimerCount()).toBe(1); // only the cooldown's own timer remains
   });
 });

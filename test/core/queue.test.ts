@@ -118,6 +118,7 @@ describe("requests wait inside the balancer while no backend can take them", () 
     expect(dequeued).toEqual([expect.objectContaining({ requestId: 1, result: "aborted", waiting: 0 })]);
     expect((dequeued[0] as { waitedMs: number }).waitedMs).toBeGreaterThanOrEqual(500);
     expect(lb.snapshot()).toMatchObject({ queue: { waiting: 0 }, backends: [{ inFlight: 0 }] });
+    await vi.advanceTimersByTimeAsync(1000); // the header-timeout sweep stops on its next tick
     expect(vi.getTimerCount()).toBe(1); // the breaker's cooldown only: the queue's timer is gone
     await vi.advanceTimersByTimeAsync(3000);
     expect(ids(backends)).toEqual([1]);
@@ -159,7 +160,8 @@ describe("requests wait inside the balancer while no backend can take them", () 
       "https://a.example.com": (exchange) => {
         if (!first) return held(exchange);
         first = false;
-        return new Response(null, { status: 503 });
+        // A server's wait: a cooldown that ends in a probe (a lone 5xx without one is only a short pause).
+        return new Response(null, { status: 503, headers: { "retry-after": "1" } });
       },
     });
     const lb = createLoadBalancer({

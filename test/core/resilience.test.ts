@@ -10,10 +10,11 @@ describe("escalating cooldowns for backends that keep failing", () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
   afterEach(() => vi.useRealTimers());
 
-  it("from failureThreshold failures in a row the cooldown doubles, up to maxCooldownMs, and a success resets it", async () => {
+  it("from failureThreshold failures in a row a server's wait doubles, up to maxCooldownMs, and a success resets it", async () => {
     let dead = true;
     const fake = new SimulatedBackends({
-      "https://flaky.example.com": () => (dead ? new Response(null, { status: 502 }) : ok()),
+      "https://flaky.example.com": () =>
+        dead ? new Response(null, { status: 502, headers: { "retry-after": "1" } }) : ok(),
       "https://spare.example.com": () => ok(),
     });
     const lb = createLoadBalancer({
@@ -129,7 +130,7 @@ describe("single-probe recovery", () => {
 
   it("a failed probe sends the backend back to cooling", async () => {
     const fake = new SimulatedBackends({
-      "https://a.example.com": () => new Response(null, { status: 503 }),
+      "https://a.example.com": () => new Response(null, { status: 503, headers: { "retry-after-ms": "500" } }),
       "https://b.example.com": () => ok(),
     });
     const lb = createLoadBalancer({
@@ -204,7 +205,8 @@ describe("what the caller is told while no backend is free", () => {
     const gate = new Gate();
     const recovered = gate.hold(() => ok());
     const { fetch } = new SimulatedBackends({
-      "https://a.example.com": (exchange) => (failing ? answer(500)(exchange) : recovered(exchange)),
+      "https://a.example.com": (exchange) =>
+        failing ? answer(500, { "retry-after-ms": "1000" })(exchange) : recovered(exchange),
     });
     const lb = createLoadBalancer({
       maxWaitMs: 0,

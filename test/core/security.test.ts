@@ -84,7 +84,9 @@ describe("credentials never go where they do not belong", () => {
         fc.array(fc.tuple(kindArb, credentialArb), { minLength: 1, maxLength: 4 }),
         callerHeadersArb,
         async (configs, caller) => {
-          const { fetch, seen } = recordingFetch(() => new Response(null, { status: 503 }));
+          const { fetch, seen } = recordingFetch(
+            () => new Response(null, { status: 503, headers: { "retry-after": "1" } }),
+          );
           const lb = createLoadBalancer({
             maxWaitMs: 0,
             backends: configs.map(([kind, credential], index) => backendFor(kind, credential, index)),

@@ -9,6 +9,8 @@ const BACKENDS = [
   { url: "https://paygo.example.com", name: "paygo", priority: 2 },
 ];
 const CHAT = "https://client.example.com/v1/chat/completions";
+/** A failing backend that asks for 1 s (defaultCooldownMs here): its cooldown ends in a probe, as an ejection does. */
+const WAIT_1S = { "retry-after-ms": "1000" };
 const servedBy = async (response: Response) => ((await response.json()) as { by: string }).by;
 
 /** Backends whose PTU answer the test sets; every call is counted. */
@@ -79,7 +81,7 @@ describe("state shared between balancers", () => {
 
   it("one process probes a failing backend for the fleet: the loser of the lease waits for the winner's verdict", async () => {
     const bus = new MemoryBus();
-    const { state, fake } = backends(() => new Response(null, { status: 500 }));
+    const { state, fake } = backends(() => new Response(null, { status: 500, headers: WAIT_1S }));
     const a = balancer(bus.state(), fake.fetch);
     const b = balancer(bus.state(), fake.fetch);
     await a.lb.fetch(CHAT, { method: "POST" });
@@ -99,7 +101,7 @@ describe("state shared between balancers", () => {
 
   it("a lost lease whose winner never reports runs out, and the loser claims again", async () => {
     const bus = new MemoryBus();
-    const { fake } = backends(() => new Response(null, { status: 500 }));
+    const { fake } = backends(() => new Response(null, { status: 500, headers: WAIT_1S }));
     const a = balancer(bus.state(), fake.fetch, { attemptTimeoutMs: 5_000 });
     balancer(bus.state(), fake.fetch, { attemptTimeoutMs: 5_000 });
     await a.lb.fetch(CHAT, { method: "POST" });
@@ -122,7 +124,7 @@ describe("a store that misbehaves", () => {
         close: async () => {},
       }),
     };
-    const { state, fake } = backends(() => new Response(null, { status: 503 }));
+    const { state, fake } = backends(() => new Response(null, { status: 503, headers: WAIT_1S }));
     const { lb } = balancer(shared, fake.fetch, {
       logger: { error: (message: string, error?: unknown) => message.includes("shared") && reported.push(error) },
     });
@@ -145,7 +147,7 @@ describe("a store that misbehaves", () => {
         close: async () => {},
       }),
     };
-    const { state, fake } = backends(() => new Response(null, { status: 500 }));
+    const { state, fake } = backends(() => new Response(null, { status: 500, headers: WAIT_1S }));
     const { lb } = balancer(shared, fake.fetch);
     await lb.fetch(CHAT, { method: "POST" });
     state.ptu = () => ok({ by: "ptu" });
@@ -240,7 +242,7 @@ describe("a claim answered after close()", () => {
         close: async () => {},
       }),
     };
-    const { lb } = balancer(shared, backends(() => new Response(null, { status: 500 })).fake.fetch);
+    const { lb } = balancer(shared, backends(() => new Response(null, { status: 500, headers: WAIT_1S })).fake.fetch);
     await lb.fetch(CHAT, { method: "POST" });
     await vi.advanceTimersByTimeAsync(1_000);
     expect(answer).toBeDefined();

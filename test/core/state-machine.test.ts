@@ -18,6 +18,7 @@ function setup(overrides: Partial<BreakerHost> = {}) {
     now: () => clock.now,
     events: emitter,
     failureThreshold: 3,
+    defaultCooldownMs: 10_000,
     maxCooldownMs: 60_000,
     probeLeaseMs: 5_000,
     nextDeadline: Number.POSITIVE_INFINITY,
@@ -36,7 +37,14 @@ describe("the breaker state machine", () => {
   it("a 429 cools for exactly its retry-after, with one cooldown event, and is back without a probe when it ends", () => {
     const { clock, events, breaker } = setup();
     breaker.fail("rate-limit", 2_000, 429, CAUSE, false);
-    expect(breaker.state).toEqual({ kind: "cooling", reason: "rate-limit", since: 1_000, until: 3_000, hits: 1 });
+    expect(breaker.state).toEqual({
+      kind: "cooling",
+      reason: "rate-limit",
+      since: 1_000,
+      until: 3_000,
+      hits: 1,
+      probe: false,
+    });
     expect(events).toEqual([
       {
         type: "cooldown",
@@ -140,7 +148,14 @@ describe("the breaker state machine", () => {
     clock.now += 100;
     breaker.fail("server-error", 1_000, 500, CAUSE, false);
     breaker.fail("rate-limit", 9_000, 429, CAUSE, false);
-    expect(breaker.state).toEqual({ kind: "cooling", reason: "rate-limit", since: 1_000, until: 10_100, hits: 3 });
+    expect(breaker.state).toEqual({
+      kind: "cooling",
+      reason: "rate-limit",
+      since: 1_000,
+      until: 10_100,
+      hits: 3,
+      probe: false,
+    });
     expect(breaker.consecutiveFailures).toBe(1);
     expect(events).toHaveLength(1);
   });

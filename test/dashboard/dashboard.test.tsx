@@ -64,7 +64,10 @@ describe("tiers and states", () => {
   it("shows a failing backend probing once its cooldown ends, and back in rotation when the probe succeeds", async () => {
     const lb = createLoadBalancer({
       backends,
-      fetch: scriptedFetch({ "ptu.example": [serverError()] }),
+      // A 503 with the server's wait: its cooldown ends in a probe (one without a wait is only paused).
+      fetch: scriptedFetch({
+        "ptu.example": [() => new Response("{}", { status: 503, headers: { "retry-after": "10" } })],
+      }),
       random: () => 0,
       defaultCooldownMs: 10_000,
     });
@@ -307,6 +310,7 @@ describe("mounting and unmounting", () => {
     await lb.fetch("https://ptu.example/x");
     expect(seen).toEqual(["attempt", "outcome", "response"]);
     expect(document.querySelector("plb-dashboard")).toBeNull();
+    vi.advanceTimersByTime(1000); // the balancer's header-timeout sweep stops on its next tick
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -100,7 +100,8 @@ describe("balancers sharing state through a real redis-server", () => {
   it("one probe for the fleet: after a failure's cooldown ends, exactly one of four balancers probes the PTU", async () => {
     const { state, log, fetchFor } = simulated();
     const all = await fleet(4, fetchFor, log);
-    state.ptu = () => new Response("unavailable", { status: 503 });
+    // A failure whose cooldown ends in a probe: the server's own wait (a 503 alone, without one, is only paused).
+    state.ptu = () => new Response("unavailable", { status: 503, headers: { "retry-after-ms": "1000" } });
     await all[0]!.lb.fetch(CHAT, chat());
     for (const other of all.slice(1)) await eventually(() => other.remoteCooldown("ptu"), `${other.label} hears`, 5000);
     state.ptu = () => ok({ by: "ptu" });
