@@ -36,11 +36,11 @@ const isLarge = (body: RequestInit["body"]): boolean =>
  * - a body the caller streamed, as a stream again.
  */
 function sealed(backend: ResolvedBackend, request: PreparedRequest, target: AttemptTarget): AttemptTarget {
-  const init: RequestInit & { duplex?: "half" } = {
-    ...target.init,
-    redirect: isLarge(target.init.body) ? "error" : "manual",
-  };
+  const redirect = isLarge(target.init.body) ? "error" : "manual";
   const own = backend.headers;
+  // The common case (no headers of its own, a body in memory, the caller's init already "manual"): nothing to change.
+  if (own === undefined && request.streamed !== true && target.init.redirect === redirect) return target;
+  const init: RequestInit & { duplex?: "half" } = { ...target.init, redirect };
   if (own !== undefined) {
     const headers = new Headers(init.headers);
     if (backend.ownCredential) for (const name of CREDENTIAL_HEADERS) headers.delete(name);

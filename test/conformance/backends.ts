@@ -1,4 +1,4 @@
-import { answer, echo, SimulatedBackends } from "../support/backends.js";
+import { answer, echo, hang, SimulatedBackends } from "../support/backends.js";
 
 /** The client's URL; the balancer replaces its origin with the chosen backend's. */
 export const API = "https://api.example.com/openai/deployments/gpt/chat/completions?api-version=2024-10-21";
@@ -27,6 +27,8 @@ export const ROUTES = {
    * `retry-after-ms` until the window resets. Answers with the request's body.
    */
   windowed: "https://windowed.test",
+  /** Accepts the request and never answers (until the client goes away): a hung backend. */
+  silent: "https://silent.test",
 } as const;
 
 /** What a window of {@link ROUTES.windowed} holds, and how long it lasts. */
@@ -92,6 +94,7 @@ export function conformanceBackends(): SimulatedBackends {
         },
       });
     },
+    [ROUTES.silent]: hang,
     [ROUTES.release]: ({ request }) => {
       const release = held.get(idOf(request));
       held.delete(idOf(request));

@@ -110,6 +110,26 @@ function socketCases(lib: Lib, { url, refusedUrl }: Platform): void {
       await lb.close();
     });
 
+    test("a backend that accepts the request and never answers is timed out by the header timeout, and the request fails over", async () => {
+      const caller = new AbortController();
+      const lb = lib.createLoadBalancer({
+        backends: [
+          { url: url(ROUTES.silent), name: "silent", priority: 1 },
+          { url: url(ROUTES.echo), name: "echo", priority: 2 },
+        ],
+        headerTimeoutMs: 300,
+      });
+      const reasons: string[] = [];
+      lb.on("cooldown", (event) => reasons.push(`${event.backend.name} ${event.reason}`));
+      const response = await lb.fetch(API, { method: "POST", body: "{}", signal: caller.signal });
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as Echo).method, "POST");
+      assert.equal(reasons.join(", "), "silent timeout");
+      assert.equal(lb.snapshot().backends[0]?.inFlight, 0);
+      caller.abort(); // the abandoned attempt's connection goes with the caller's signal
+      await lb.close();
+    });
+
     test("a refused connection and a 503 fail over", async () => {
       const lb = lib.createLoadBalancer({
         backends: [
