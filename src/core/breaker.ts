@@ -140,6 +140,8 @@ export class Breaker {
   #state: BreakerState = AVAILABLE;
   /** Failures in a row (a success resets it); survives the states. */
   #failures = 0;
+  /** Until when (monotonic ms) this process holds the shared probe lease it won: it probes again without asking. */
+  #leaseUntil = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #deadline = Number.POSITIVE_INFINITY;
   /** What `admits()` answers, set with the state: the selector asks it for every backend of every attempt. */
@@ -351,6 +353,12 @@ export class Breaker {
    */
   #claim(reason: CooldownReason, now: number): void {
     const host = this.#host;
+    // Still the holder (its probe failed, and the next cooldown ended within the lease): the store would say
+    // "taken" (by this process), and nobody would probe until the lease ran out.
+    if (now < this.#leaseUntil) {
+      this.#enter({ kind: "probing", reason, inFlight: false }, now);
+      return;
+    }
     const claiming: BreakerState = { kind: "claiming", reason, leased: false };
     this.#enter(claiming, now);
     const probeHere = (): void => {
@@ -362,6 +370,7 @@ export class Breaker {
         // Decided meanwhile (by the patience timer or a remote update), or closed: nothing more to do.
         if (this.#state !== claiming || host.closed) return;
         if (won) {
+          this.#leaseUntil = now + host.probeLeaseMs;
           probeHere();
           return;
         }

@@ -112,6 +112,23 @@ describe("state shared between balancers", () => {
   });
 });
 
+describe("the holder of the probe lease", () => {
+  it("probes again when its probe failed and the next cooldown ends within its lease, without asking the store (which would say taken)", async () => {
+    const bus = new MemoryBus();
+    const { state, fake } = backends(() => new Response(null, { status: 500, headers: WAIT_1S }));
+    const a = balancer(bus.state(), fake.fetch);
+    await a.lb.fetch(CHAT, { method: "POST" }); // the PTU fails: 1 s, then a probe
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(bus.claims).toEqual([{ backend: "ptu", deployment: null, won: true }]);
+    expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("paygo"); // the probe failed: 1 s more
+    state.ptu = () => ok({ by: "ptu" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
+    expect(bus.claims).toHaveLength(1); // the lease (30 s) still held: no second claim, no 30 s without a probe
+    expect(bus.published.at(-1)).toEqual({ type: "recovered", backend: "ptu", deployment: null });
+  });
+});
+
 describe("a store that misbehaves", () => {
   it("a publish that throws and a claim that never answers never fail or delay a request", async () => {
     const reported: unknown[] = [];
