@@ -31,13 +31,20 @@ export function isBalanced(input: string | URL | Request): boolean {
   return !FOREIGN_SCHEME.test(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
 }
 
+// The last URL read and its path: a client sends to the same few URLs again and again (a pure function's memo, one entry).
+let lastUrl = "";
+let lastPath = "/";
+
 /** `https://x/a/b?q#h` → `/a/b?q`; a relative `/a/b` stays as it is. */
 export function pathAndQueryOf(url: string): string {
+  if (url === lastUrl) return lastPath;
   const origin = ORIGIN.exec(url);
   let rest = origin === null ? url : url.slice(origin[0].length);
   const hash = rest.indexOf("#");
   if (hash !== -1) rest = rest.slice(0, hash);
-  return rest.startsWith("/") ? rest : `/${rest}`;
+  lastUrl = url;
+  lastPath = rest.startsWith("/") ? rest : `/${rest}`;
+  return lastPath;
 }
 
 // Strings, buffers, Blobs, FormData and URLSearchParams can be handed to fetch again and again
