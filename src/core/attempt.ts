@@ -13,7 +13,8 @@ import type { Held, Take, WaitQueue } from "./queue.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { judge } from "./judge.ts";
 import { isBalanced, prepareRequest, type PreparedRequest } from "./request.ts";
-import { pinnedResponse, type Route, routeFor } from "./routing.ts";
+import { isStatefulPath } from "./affinity.ts";
+import { BALANCED, pinnedResponse, type Route, routeFor } from "./routing.ts";
 import { deploymentInPath, scopeOf } from "./scope.ts";
 import { soonestRecoveryMs, type Selector, waitReason } from "./select.ts";
 import type { GuardHooks } from "./stream-guard.ts";
@@ -355,6 +356,15 @@ function delivered(
   }
 }
 
+/** The request's route (see routing.ts); the common case, balanced, without a closure made for it. */
+function routeOf(context: BalancerContext, request: PreparedRequest): Route {
+  const { routing } = context.options;
+  if (routing.sticky === undefined && !isStatefulPath(request.pathAndQuery)) return BALANCED;
+  return routeFor(routing, request.pathAndQuery, request.init, (name) =>
+    context.backends.some((backend) => backend.config.name === name && accepts(backend.config, request)),
+  );
+}
+
 /** Why `lb.fetch` refuses after `lb.close()`: the WHATWG name for an object used in a state that forbids it. */
 export function closedError(): DOMException {
   return new DOMException(
@@ -377,10 +387,12 @@ export async function balancedFetch(
   const { options, events } = context;
   if (context.host.closed) throw closedError();
   if (!isBalanced(input)) return options.fetch(input, init);
-  const started = options.now();
   const prepared = prepareRequest(input, init);
+  // When the request began: with a body to read first, now; else the first round's clock reading (one read fewer).
+  let started: number | undefined;
   let request: PreparedRequest;
   if (prepared instanceof Promise) {
+    started = options.now();
     const early = init?.signal ?? (input instanceof Request ? input.signal : undefined);
     request = early ? await raceAbort(prepared, early) : await prepared;
   } else request = prepared;
@@ -389,9 +401,7 @@ export async function balancedFetch(
     request,
     requestId: ++context.lastRequestId,
     pathScope: deploymentInPath(request.pathAndQuery),
-    route: routeFor(options.routing, request.pathAndQuery, request.init, (name) =>
-      context.backends.some((backend) => backend.config.name === name && accepts(backend.config, request)),
-    ),
+    route: routeOf(context, request),
     attempt: 0,
   };
   const { signal } = request;
@@ -408,6 +418,7 @@ export async function balancedFetch(
         throw signal.reason;
       }
       const now = options.now();
+      started ??= now;
       advanceDue(context.backends, now, context.host);
       const capped = call.attempt >= options.maxAttempts;
       let backend = held?.backend;
