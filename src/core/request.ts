@@ -132,9 +132,10 @@ export function prepareRequest(
   if (typeof input === "string" || input instanceof URL) {
     const base = init ?? {};
     const signal = base.signal ?? undefined;
-    // `redirect` first and set again after the spread: a property added after a spread (`{ ...base, redirect }`)
-    // makes V8 give the copy a map of its own, about 0.6 µs per request and slower reads of it afterwards.
-    const copy: RequestInit = { redirect: "manual", ...base };
+    // Not `{ ...base, redirect }`: in Node 20's V8 a property added after a spread gives the copy a map of its
+    // own, about 0.6 µs per request and slower reads of it afterwards. Object.assign costs about the same as the
+    // spread in Node 24 and a tenth of it in Node 20.
+    const copy: RequestInit = Object.assign({}, base);
     copy.redirect = "manual";
     const prepared: PreparedRequest = {
       pathAndQuery: pathAndQueryOf(typeof input === "string" ? input : input.href),
