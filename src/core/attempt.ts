@@ -1,5 +1,5 @@
 import type { AttemptTarget, Spillover } from "../types/adapter.ts";
-import type { CooldownReason } from "../types/events.ts";
+import type { CooldownReason, OutcomeEvent } from "../types/events.ts";
 import { clampDelay, raceAbort } from "../utils/timers.ts";
 import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
@@ -208,7 +208,11 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     if (context.events.active) {
       context.events.emit({
         type: "attempt",
-        ...about(call, backend, deployment, now),
+        at: now,
+        requestId: call.requestId,
+        attempt: call.attempt,
+        backend: backend.info,
+        deployment: deployment ?? null,
         method: request.method,
         url: target.url,
       });
@@ -281,15 +285,21 @@ export function ended(
   if (spillover !== undefined) backend.stats.spilled++;
   if (events.active) {
     const at = options.now();
-    events.emit({
+    // The fields written out, not `...about()`: a spread followed by more properties costs about 0.1 µs per event in V8.
+    const event: { -readonly [K in keyof OutcomeEvent]: OutcomeEvent[K] } = {
       type: "outcome",
-      ...about(call, backend, deployment, at),
+      at,
+      requestId: call.requestId,
+      attempt: call.attempt,
+      backend: backend.info,
+      deployment: deployment ?? null,
       result,
       status,
       reason,
       durationMs: at - sentAt,
-      ...(spillover && { spillover }),
-    });
+    };
+    if (spillover) event.spillover = spillover;
+    events.emit(event);
   }
 }
 
@@ -352,7 +362,16 @@ function delivered(
   const { events, options } = call.context;
   if (events.active) {
     const at = options.now();
-    events.emit({ type: "response", ...about(call, backend, deployment, at), status, latencyMs: at - started });
+    events.emit({
+      type: "response",
+      at,
+      requestId: call.requestId,
+      attempt: call.attempt,
+      backend: backend.info,
+      deployment: deployment ?? null,
+      status,
+      latencyMs: at - started,
+    });
   }
 }
 
