@@ -94,7 +94,6 @@ export class HeaderWatch {
   end(): void {
     this.#reject = undefined;
     if (this.#listening) this.#signal!.removeEventListener("abort", this);
-    this.#listening = false;
     this.#sweep.forget(this);
   }
 }

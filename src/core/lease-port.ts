@@ -1,6 +1,6 @@
 import type { AttemptTarget } from "../types/adapter.ts";
-import type { BackendInfo, CooldownReason } from "../types/events.ts";
-import { type BalancerContext, type Call, closedError, ended } from "./attempt.ts";
+import type { AttemptEvent, BackendInfo, CooldownReason } from "../types/events.ts";
+import { attemptEvent, type BalancerContext, type Call, closedError, ended } from "./attempt.ts";
 import { advanceDue } from "./backend.ts";
 import type { PreparedRequest } from "./request.ts";
 import { BALANCED } from "./routing.ts";
@@ -81,16 +81,9 @@ export function leasePort(context: BalancerContext): LeasePort {
         target: () => targetFor(backend.config, request),
         sent(url) {
           if (events.active)
-            events.emit({
-              type: "attempt",
-              at: now,
-              requestId: call.requestId,
-              attempt: call.attempt,
-              backend: backend.info,
-              deployment: deployment ?? null,
-              method: request.method,
-              url,
-            });
+            events.emit(
+              attemptEvent<AttemptEvent>("attempt", call, backend, deployment, now, { method: request.method, url }),
+            );
         },
         settle(settlement) {
           if (settlement.result === "aborted") {
