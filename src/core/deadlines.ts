@@ -69,25 +69,20 @@ export class HeaderWatch {
           if (lost) onLate?.(value);
           else resolve(value);
         },
-        (reason: unknown) => {
-          settled = true;
-          reject(reason); // a no-op once the abort or the deadline won
-        },
+        reject, // a no-op once the abort or the deadline won
       );
-      // Queued after `pending`'s own reaction: a promise already settled has settled by the time this runs.
-      if (!lost && !this.#listening && this.#signal !== undefined)
+      // Queued after `pending`'s own reaction: a promise already resolved has by the time this runs (one that
+      // rejected gets the listener for nothing, until end()).
+      const signal = this.#signal;
+      if (!lost && !this.#listening && signal !== undefined)
         queueMicrotask(() => {
-          if (!settled && this.#reject === fail) this.#listen();
+          if (settled || this.#reject !== fail) return;
+          this.#listening = true;
+          signal.addEventListener("abort", this);
+          // An abort that came before: no event will come for it.
+          if (signal.aborted) fail(signal.reason);
         });
     });
-  }
-
-  /** Listens to the caller's signal; an abort that came before is acted on at once (no event will come for it). */
-  #listen(): void {
-    const signal = this.#signal!;
-    this.#listening = true;
-    signal.addEventListener("abort", this);
-    if (signal.aborted) this.handleEvent();
   }
 
   /** The headers arrived or the attempt ended: no longer watched. */

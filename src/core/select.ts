@@ -65,7 +65,7 @@ const pickRandom: Pick = (tier, usable, random) => {
     }
     // Past the loop without a break only through floating-point rounding at the top of the range: the last one.
   }
-  for (let index = 0; index < count; index++) scratch[index] = undefined!;
+  scratch.fill(undefined!, 0, count);
   return chosen;
 };
 
