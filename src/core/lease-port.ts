@@ -1,6 +1,6 @@
 import type { AttemptTarget } from "../types/adapter.ts";
-import type { AttemptEvent, BackendInfo, CooldownReason } from "../types/events.ts";
-import { attemptEvent, type BalancerContext, type Call, closedError, ended } from "./attempt.ts";
+import type { BackendInfo, CooldownReason } from "../types/events.ts";
+import { about, type BalancerContext, type Call, closedError, ended } from "./attempt.ts";
 import { advanceDue } from "./backend.ts";
 import type { PreparedRequest } from "./request.ts";
 import { BALANCED } from "./routing.ts";
@@ -81,9 +81,7 @@ export function leasePort(context: BalancerContext): LeasePort {
         target: () => targetFor(backend.config, request),
         sent(url) {
           if (events.active)
-            events.emit(
-              attemptEvent<AttemptEvent>("attempt", call, backend, deployment, now, { method: request.method, url }),
-            );
+            events.emit({ type: "attempt", ...about(call, backend, deployment, now), method: request.method, url });
         },
         settle(settlement) {
           if (settlement.result === "aborted") {
