@@ -29,9 +29,17 @@ const ID_FIELDS: ReadonlySet<string> = new Set([
 /** Response fields that name an id the responding backend owns: an object's own `id`, a batch's output files. */
 const CREATED_FIELDS = ["id", "output_file_id", "error_file_id"] as const;
 
+// The last path tested and the answer (a pure function's memo, one entry: the same paths come again and again).
+let lastPath = "";
+let lastStateful = false;
+
 /** Whether a request to this path can name an id or create one; only those have their bodies read. */
 export function isStatefulPath(pathAndQuery: string): boolean {
-  return STATEFUL.test(pathAndQuery);
+  if (pathAndQuery !== lastPath) {
+    lastStateful = STATEFUL.test(pathAndQuery);
+    lastPath = pathAndQuery;
+  }
+  return lastStateful;
 }
 
 /**

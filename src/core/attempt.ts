@@ -145,6 +145,24 @@ type Outcome = { response: Response } | { failed: "network-error" | "timeout" | 
 const discard = (response: Response): void => void response.body?.cancel().catch(() => {});
 
 /**
+ * `pending`, raced against the attempt's header watch, else against its signal (the caller's, or the
+ * attempt timeout's controller), else as it is; `onLate` gets what it resolves to after the race was lost.
+ */
+function settle<T>(
+  pending: Promise<T>,
+  watch: HeaderWatch | undefined,
+  watched: AbortSignal | undefined,
+  onLate?: (value: T) => void,
+): Promise<T> {
+  if (watch !== undefined) return watch.race(pending, onLate);
+  return watched === undefined ? pending : raceAbort(pending, watched, onLate);
+}
+
+/** Whether the attempt failed by its own deadline (the attempt timeout or the header timeout). */
+const timedOut = (controller: AbortController | undefined, watch: HeaderWatch | undefined): boolean =>
+  controller?.signal.aborted === true || watch?.expired === true;
+
+/**
  * Sends one attempt. Rejects only when the caller aborted; a failure of the backend is an outcome.
  * Every await races the caller's signal and the attempt's deadline, so a token provider that never
  * resolves or a fetch that ignores its signal cannot hold the request. With `attemptTimeoutMs`, one
@@ -177,21 +195,14 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
       signal.addEventListener("abort", follow, { once: true });
     }
   } else if (headerMs !== Number.POSITIVE_INFINITY) watch = context.deadlines.watch(now + headerMs, signal);
-  const settle = <T>(pending: Promise<T>, onLate?: (value: T) => void): Promise<T> =>
-    watch !== undefined
-      ? watch.race(pending, onLate)
-      : watched === undefined
-        ? pending
-        : raceAbort(pending, watched, onLate);
-  const timedOut = (): boolean => controller?.signal.aborted === true || watch?.expired === true;
   try {
     let target: AttemptTarget;
     try {
       const routed = targetFor(backend.config, request);
-      target = routed instanceof Promise ? await settle(routed) : routed;
+      target = routed instanceof Promise ? await settle(routed, watch, watched) : routed;
     } catch {
       if (signal?.aborted) throw signal.reason;
-      return { failed: timedOut() ? "timeout" : "credentials" };
+      return { failed: timedOut(controller, watch) ? "timeout" : "credentials" };
     }
     if (context.events.active) {
       context.events.emit({
@@ -204,10 +215,10 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     let response: Response;
     try {
       const init = controller === undefined ? target.init : { ...target.init, signal: controller.signal };
-      response = await settle(fetch(target.url, init), discard);
+      response = await settle(fetch(target.url, init), watch, watched, discard);
     } catch {
       if (signal?.aborted) throw signal.reason;
-      return { failed: timedOut() ? "timeout" : "network-error" };
+      return { failed: timedOut(controller, watch) ? "timeout" : "network-error" };
     }
     const kind = kindOf(call);
     if (response.status < 400 && kind !== "upload") {

@@ -13,7 +13,10 @@ const timedOut = (): DOMException => new DOMException("No response headers withi
 /**
  * One attempt waiting for its response headers: {@link race} settles as the awaited promise does, or
  * rejects with the caller's abort reason, or with a `TimeoutError` once the sweep finds its deadline past.
- * One listener on the caller's signal at most (an object with `handleEvent`: no closure per attempt).
+ * One listener on the caller's signal at most (an object with `handleEvent`: no closure per attempt), added
+ * only once a raced promise is still pending a microtask after the race began: an answer that is already there
+ * (an in-process fetch, a cached token) costs no `addEventListener` / `removeEventListener` pair. Nothing but
+ * microtasks runs before it is added, and an abort among them is seen when it is (see {@link race}).
  */
 export class HeaderWatch {
   readonly deadline: number;
@@ -22,6 +25,8 @@ export class HeaderWatch {
   readonly #sweep: HeaderDeadlines;
   readonly #signal: AbortSignal | undefined;
   #reject: ((reason: unknown) => void) | undefined;
+  /** The listener is on the caller's signal. */
+  #listening = false;
   /** Neighbours in the sweep's list (cheaper than a Set: no hashing, nothing kept after {@link end}). */
   previous: HeaderWatch | undefined;
   next: HeaderWatch | undefined;
@@ -30,7 +35,6 @@ export class HeaderWatch {
     this.#sweep = sweep;
     this.deadline = deadline;
     this.#signal = signal;
-    signal?.addEventListener("abort", this);
   }
 
   /** The caller aborted. */
@@ -51,6 +55,7 @@ export class HeaderWatch {
   race<T>(pending: Promise<T>, onLate?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let lost = false;
+      let settled = false;
       const fail = (reason: unknown): void => {
         lost = true;
         reject(reason);
@@ -60,18 +65,30 @@ export class HeaderWatch {
       else if (this.expired) fail(timedOut());
       pending.then(
         (value) => {
+          settled = true;
           if (lost) onLate?.(value);
           else resolve(value);
         },
         reject, // a no-op once the abort or the deadline won
       );
+      // Queued after `pending`'s own reaction: a promise already resolved has by the time this runs (one that
+      // rejected gets the listener for nothing, until end()).
+      const signal = this.#signal;
+      if (!lost && !this.#listening && signal !== undefined)
+        queueMicrotask(() => {
+          if (settled || this.#reject !== fail) return;
+          this.#listening = true;
+          signal.addEventListener("abort", this);
+          // An abort that came before: no event will come for it.
+          if (signal.aborted) fail(signal.reason);
+        });
     });
   }
 
   /** The headers arrived or the attempt ended: no longer watched. */
   end(): void {
     this.#reject = undefined;
-    this.#signal?.removeEventListener("abort", this);
+    if (this.#listening) this.#signal!.removeEventListener("abort", this);
     this.#sweep.forget(this);
   }
 }

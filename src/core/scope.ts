@@ -4,8 +4,20 @@ import { isDeploymentName } from "./shared.ts";
 
 const MARKER = "/openai/deployments/";
 
+// The last path read and its deployment (a pure function's memo, one entry: the same paths come again and again).
+let lastPath = "";
+let lastDeployment: string | undefined;
+
 /** The Azure deployment in a path (`…/openai/deployments/{name}/…`), without regular expressions or body parsing. */
 export function deploymentInPath(pathAndQuery: string): string | undefined {
+  if (pathAndQuery !== lastPath) {
+    lastDeployment = readDeployment(pathAndQuery);
+    lastPath = pathAndQuery;
+  }
+  return lastDeployment;
+}
+
+function readDeployment(pathAndQuery: string): string | undefined {
   const start = pathAndQuery.indexOf(MARKER);
   if (start === -1) return undefined;
   const from = start + MARKER.length;

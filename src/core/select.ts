@@ -40,20 +40,33 @@ export function toTiers(backends: readonly Backend[]): Backend[][] {
   return [...tiers.entries()].sort(([a], [b]) => a - b).map(([, tier]) => tier);
 }
 
+/**
+ * The usable backends of the tier {@link pickRandom} is choosing in: `usable` is asked once per backend,
+ * not once per pass. Reused (a selection is synchronous and never nested), so no array is made per request.
+ */
+const scratch: Backend[] = [];
+
 /** Weighted random choice: each usable backend's chance is its weight over the tier's usable weight. */
 const pickRandom: Pick = (tier, usable, random) => {
   let total = 0;
-  for (const backend of tier) if (usable(backend)) total += backend.config.weight;
-  if (total === 0) return undefined;
-  let point = random() * total;
-  let last: Backend | undefined;
+  let count = 0;
   for (const backend of tier) {
     if (!usable(backend)) continue;
-    last = backend;
-    point -= backend.config.weight;
-    if (point < 0) return backend;
+    scratch[count++] = backend;
+    total += backend.config.weight;
   }
-  return last; // only reached through floating-point rounding at the top of the range
+  let chosen: Backend | undefined;
+  if (total > 0) {
+    let point = random() * total;
+    for (let index = 0; index < count; index++) {
+      chosen = scratch[index]!;
+      point -= chosen.config.weight;
+      if (point < 0) break;
+    }
+    // Past the loop without a break only through floating-point rounding at the top of the range: the last one.
+  }
+  scratch.fill(undefined!, 0, count);
+  return chosen;
 };
 
 /**

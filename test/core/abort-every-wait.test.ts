@@ -97,6 +97,32 @@ describe("the caller's abort is honoured at every wait", () => {
     expect(cancelled).toHaveBeenCalled();
   });
 
+  it("an abort in the microtasks right after the attempt began rejects a fetch that never answers", async () => {
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: deaf });
+    const controller = new AbortController();
+    const reason = new Error("user gave up");
+    // Queued before the request starts: it runs before the header watch listens to the signal.
+    queueMicrotask(() => controller.abort(reason));
+    const pending = lb.fetch(CHAT, { method: "POST", body: "{}", signal: controller.signal });
+    await expect(pending).rejects.toBe(reason);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    expect(lb.snapshot().backends[0]).toMatchObject({ inFlight: 0 });
+  });
+
+  it("an answer already there leaves no listener on the caller's signal, and one that never comes is abortable", async () => {
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: async () => ok() });
+    const shared = new AbortController();
+    for (let i = 0; i < 20; i++) await lb.fetch(CHAT, { method: "POST", body: "{}", signal: shared.signal });
+    expect(getEventListeners(shared.signal, "abort")).toHaveLength(0);
+    const slow = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: deaf });
+    const pending = slow.fetch(CHAT, { method: "POST", body: "{}", signal: shared.signal });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(getEventListeners(shared.signal, "abort")).toHaveLength(1);
+    shared.abort(new Error("stop"));
+    await expect(pending).rejects.toThrow("stop");
+    expect(getEventListeners(shared.signal, "abort")).toHaveLength(0);
+  });
+
   it("a long-lived caller signal keeps no listener per request (no AbortSignal.any, which leaks in Node 20)", async () => {
     const lb = createLoadBalancer({
       backends: [azure({ url: "https://a.openai.azure.com", tokenProvider: async () => "token" })],
