@@ -367,10 +367,11 @@ export class Breaker {
     this.#timer = backgroundTimer(probeHere, CLAIM_PATIENCE_MS);
     host.shared!.claim(this.#info.name, this.deployment, host.probeLeaseMs).then(
       (won) => {
+        // Won late or not, the lease is this process's: its next claim within it must not be refused by itself.
+        if (won) this.#leaseUntil = now + host.probeLeaseMs;
         // Decided meanwhile (by the patience timer or a remote update), or closed: nothing more to do.
         if (this.#state !== claiming || host.closed) return;
         if (won) {
-          this.#leaseUntil = now + host.probeLeaseMs;
           probeHere();
           return;
         }

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createLoadBalancer, type FetchFunction, type LoadBalancerEvent, type SharedState } from "../../src/index.js";
+import {
+  createLoadBalancer,
+  type FetchFunction,
+  type LoadBalancerEvent,
+  type SharedState,
+  type SharedStateConnection,
+} from "../../src/index.js";
 import { MemoryBus } from "../support/memory-shared-state.js";
 import { SimulatedBackends, ok, tooMany } from "../support/backends.js";
 
@@ -126,6 +132,34 @@ describe("the holder of the probe lease", () => {
     expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
     expect(bus.claims).toHaveLength(1); // the lease (30 s) still held: no second claim, no 30 s without a probe
     expect(bus.published.at(-1)).toEqual({ type: "recovered", backend: "ptu", deployment: null });
+  });
+
+  it("knows the lease is its own when the store's yes came after it had started probing on its own", async () => {
+    const bus = new MemoryBus();
+    const slow = bus.state();
+    // The store answers each claim 1.5 s late: the patience (1 s) runs out first, and this process probes.
+    const shared: SharedState = {
+      connect: (context) => {
+        const connection = slow.connect(context) as SharedStateConnection;
+        return {
+          ...connection,
+          claimProbe: (backend, deployment, ttlMs) =>
+            new Promise<boolean>((resolve) =>
+              setTimeout(() => resolve(connection.claimProbe(backend, deployment, ttlMs)), 1_500),
+            ),
+        };
+      },
+    };
+    const { state, fake } = backends(() => new Response(null, { status: 500, headers: WAIT_1S }));
+    const a = balancer(shared, fake.fetch);
+    await a.lb.fetch(CHAT, { method: "POST" });
+    await vi.advanceTimersByTimeAsync(2_500); // the cooldown (1 s), the patience (1 s), then the late yes (1.5 s)
+    expect(bus.claims).toEqual([{ backend: "ptu", deployment: null, won: true }]);
+    expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("paygo"); // its probe fails: 1 s more
+    state.ptu = () => ok({ by: "ptu" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
+    expect(bus.claims).toHaveLength(1);
   });
 });
 
