@@ -3,12 +3,12 @@ import type { CooldownReason } from "../types/events.ts";
 import { clampDelay, raceAbort } from "../utils/timers.ts";
 import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
-import { parseCooldownMs, parseDuration, retryInBody } from "./cooldown.ts";
+import { parseCooldownMs, retryInBody } from "./cooldown.ts";
 import { watchCreated } from "./created.ts";
 import type { HeaderDeadlines, HeaderWatch } from "./deadlines.ts";
 import type { Emitter } from "./events.ts";
 import { exhaustedResponse, unservableResponse } from "./exhausted.ts";
-import { readQuota } from "./pacer.ts";
+import { readQuota, spentQuotaMs } from "./pacer.ts";
 import type { Held, Take, WaitQueue } from "./queue.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { judge } from "./judge.ts";
@@ -231,23 +231,6 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     if (follow !== undefined) signal!.removeEventListener("abort", follow);
     watch?.end();
   }
-}
-
-/**
- * A success that reports no requests or tokens left (`x-ratelimit-remaining-* : 0`) will be
- * followed by 429s: cool down until the matching reset instead of paying for that round trip.
- * Where the headers are unreadable (browsers, CORS) this simply never triggers.
- */
-function quotaCooldownMs(headers: Headers, defaultMs: number): number | undefined {
-  let spent = false;
-  let reset = -1; // the later reset of the spent limits; -1 while none was said
-  for (const limit of ["requests", "tokens"]) {
-    if (headers.get(`x-ratelimit-remaining-${limit}`)?.trim() !== "0") continue;
-    spent = true;
-    reset = Math.max(reset, parseDuration(headers.get(`x-ratelimit-reset-${limit}`)) ?? -1);
-  }
-  if (!spent) return undefined;
-  return reset <= 0 ? defaultMs : reset;
 }
 
 /**
@@ -537,7 +520,7 @@ export async function balancedFetch(
       const quota = readQuota(response.headers);
       if (quota !== undefined) {
         backend.observe(deployment, quota);
-        const quotaMs = quotaCooldownMs(response.headers, options.defaultCooldownMs);
+        const quotaMs = spentQuotaMs(quota, options.defaultCooldownMs);
         if (quotaMs !== undefined) backend.spentQuota(deployment, quotaMs, response.status, call);
       }
       delivered(call, backend, deployment, response.status, started);

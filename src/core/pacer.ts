@@ -48,6 +48,20 @@ function resetMs(value: string | null): number | null {
 }
 
 /**
+ * A success that reports no requests or tokens left (`x-ratelimit-remaining-*: 0`) will be followed by 429s:
+ * the cooldown until the later reset of the spent limits (`defaultMs` when none was said), instead of paying
+ * for that round trip; `undefined` while something is left. Read from the {@link Quota} already parsed, not
+ * from the headers again.
+ */
+export function spentQuotaMs(quota: Quota, defaultMs: number): number | undefined {
+  const requests = quota.remainingRequests === 0;
+  const tokens = quota.remainingTokens === 0;
+  if (!requests && !tokens) return undefined;
+  const reset = Math.max((requests && quota.resetRequestsMs) || 0, (tokens && quota.resetTokensMs) || 0);
+  return reset > 0 ? reset : defaultMs;
+}
+
+/**
  * The quota headers of a response (`x-ratelimit-remaining-*`, `x-ratelimit-reset-*`), or `undefined` when it
  * carries no remaining count: two `Headers.get` calls for a response without them.
  */
