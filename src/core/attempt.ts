@@ -17,7 +17,7 @@ import { pinnedResponse, type Route, routeFor } from "./routing.ts";
 import { deploymentInPath, scopeOf } from "./scope.ts";
 import { soonestRecoveryMs, type Selector, waitReason } from "./select.ts";
 import type { GuardHooks } from "./stream-guard.ts";
-import { accepts, targetFor } from "./target.ts";
+import { accepts, LARGE_BODY, targetFor } from "./target.ts";
 import { failureReason } from "./verdict.ts";
 
 /** What the attempt loop works with; one per balancer. */
@@ -59,8 +59,9 @@ export interface Call {
 /**
  * `streamed`: `"stream": true` in a JSON text body, headers come at once. `buffered`: another JSON text
  * body, or none: headers come with the whole answer, and their time is learned. `upload`: any other body
- * (multipart audio or files, bytes, a stream): its headers wait for the upload and the work on it, which
- * the completions' latency says nothing about.
+ * (multipart audio or files, bytes, a stream), or a text body of a MiB or more (a prompt with images in
+ * it): its headers wait for the upload and the work on it, which the completions' latency says nothing
+ * about (and a 50 MB body is not scanned for `"stream"` on every request).
  */
 type RequestKind = "streamed" | "buffered" | "upload";
 
@@ -76,9 +77,12 @@ function kindOf(call: Call): RequestKind {
         ? "buffered"
         : typeof body !== "string"
           ? "upload"
-          : STREAM_FIELD.test(body)
-            ? "streamed"
-            : "buffered";
+          : body.length >= LARGE_BODY
+            ? "upload"
+            : // `includes` first: most bodies have no `"stream"` at all, and it is much cheaper than the expression.
+              body.includes('"stream"') && STREAM_FIELD.test(body)
+              ? "streamed"
+              : "buffered";
   }
   return call.kind;
 }
@@ -385,12 +389,12 @@ export async function balancedFetch(
   // The caller's answer when no backend is left to try, rather than a 429 of the balancer's.
   let fallback: Fallback | undefined;
   try {
-    for (;;) {
+    // Every round reads the clock once; the first round's time is the request's start.
+    for (let now = started; ; now = options.now()) {
       if (signal?.aborted) {
         if (held !== undefined) held.backend.abandonAttempt(held.ticket);
         throw signal.reason;
       }
-      const now = options.now();
       advanceDue(context.backends, now, context.host);
       const capped = call.attempt >= options.maxAttempts;
       let backend = held?.backend;

@@ -13,9 +13,10 @@ export function accepts(backend: ResolvedBackend, request: PreparedRequest): boo
  * (its body teed) for a redirect it will not follow, one more copy of a 50 MiB prompt per attempt. Either way no
  * redirect is followed; with `"error"` one surfaces as a network error rather than as a `redirect`.
  */
-const LARGE_BODY = 1 << 20;
+export const LARGE_BODY = 1 << 20;
 
-const isLarge = (body: RequestInit["body"]): boolean =>
+/** Whether a body is at least {@link LARGE_BODY}. */
+export const isLarge = (body: RequestInit["body"]): boolean =>
   body != null &&
   (typeof body === "string"
     ? body.length >= LARGE_BODY

@@ -12,7 +12,8 @@ const REDIRECTS: readonly number[] = [301, 302, 303, 307, 308];
  */
 export function failureReason(response: Pick<Response, "status" | "type">): CooldownReason | undefined {
   const { status } = response;
-  if (REDIRECTS.includes(status) || response.type === "opaqueredirect") return "redirect";
+  // `type` only for status 0, where browsers put an opaque redirect: reading it costs a getter per response.
+  if (status === 0 ? response.type === "opaqueredirect" : REDIRECTS.includes(status)) return "redirect";
   return statusFailure(status);
 }
 

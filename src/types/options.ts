@@ -199,7 +199,7 @@ export interface LoadBalancerOptions {
    * get their headers at once from Azure OpenAI and OpenAI, so theirs is tight; other completions get
    * theirs only when the whole answer is ready, so theirs is learned per backend: 4 × the p99 of its
    * observed time to headers, within [60 s, 300 s] (300 s until 20 answers were seen; always 300 s for an
-   * upload: a multipart, binary or stream body, whose wait the completions' latency says nothing about). A number sets both,
+   * upload: a multipart, binary or stream body, or a text body of 1 MiB or more, whose wait the completions' latency says nothing about). A number sets both,
    * `false` turns it off; `{ streamed, buffered }` sets each (a number or `false`; one left out keeps its
    * default). Checked once a second, so it fires up to a second late; the attempt is abandoned, not aborted
    * (its connection is left to the caller's signal and the runtime's own timeout: undici's is 300 s). A

@@ -110,6 +110,20 @@ describe("a backend that accepts and never answers, with default options", () =>
     expect(fresh.lb.snapshot().backends[0]).toMatchObject({ state: "available", errors: 0 });
   });
 
+  it("a streamed JSON body of a MiB or more (a prompt with images) waits like an upload: 300 s, not 30 s", async () => {
+    const { lb } = tiers();
+    const image = "A".repeat(1 << 20);
+    const body = JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: image }] });
+    let settled = false;
+    const pending = lb.fetch(CHAT, { method: "POST", body }).finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(299_000);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(host(await pending)).toBe("spare");
+  });
+
   it("headerTimeoutMs: false waits as long as the caller does; a number sets both kinds", async () => {
     const off = tiers({ headerTimeoutMs: false });
     const controller = new AbortController();
