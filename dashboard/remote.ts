@@ -163,7 +163,13 @@ export function remoteBalancer(url: string | URL, options: RemoteBalancerOptions
         if (type === "*" || type === event.type) listener(event);
       });
     },
-    snapshot: (): Snapshot => ({ ...latest, at: latest.at + (performance.now() - receivedAt) }),
+    snapshot: (): Snapshot => {
+      const elapsed = performance.now() - receivedAt;
+      const queue = { ...latest.queue };
+      // The oldest waiter (if it still waits) has waited as much longer as the snapshot is old.
+      if (queue.waiting > 0) queue.oldestWaitMs += elapsed;
+      return { ...latest, at: latest.at + elapsed, queue };
+    },
     watch: (listener) => subscribe(watchers, listener),
     close,
   } as RemoteBalancer;

@@ -182,6 +182,23 @@ describe("remoteBalancer", () => {
     expect(remote.snapshot().at - before).toBe(5000);
   });
 
+  it("moves the queue's oldest wait on with the clock while requests wait, and leaves an empty queue at 0", async () => {
+    const server = fakeServer();
+    remote = remoteBalancer("https://lb.example/events", { fetch: server.fetch });
+    remote.on("*", () => {});
+    await eventually(() => expect(server.served).toHaveLength(1));
+    const queue = { waiting: 2, oldestWaitMs: 3000, maxWaitedMs: 4000 };
+    server.served[0]?.send("snapshot", { ...snapshotOf(["ptu"]), queue });
+    await eventually(() => expect(remote?.connection).toBe("connected"));
+    const before = remote.snapshot().queue.oldestWaitMs;
+    await settle(5000);
+    expect(remote.snapshot().queue).toEqual({ waiting: 2, oldestWaitMs: before + 5000, maxWaitedMs: 4000 });
+    server.served[0]?.send("snapshot", { ...snapshotOf(["ptu"]), queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 9000 } });
+    await eventually(() => expect(remote?.snapshot().queue.waiting).toBe(0));
+    await settle(5000);
+    expect(remote.snapshot().queue).toEqual({ waiting: 0, oldestWaitMs: 0, maxWaitedMs: 9000 });
+  });
+
   it("reconnects after failures, waiting twice as long each time up to the cap, and from the start once connected", async () => {
     let status = 503;
     const server = fakeServer(() => status);
