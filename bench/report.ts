@@ -28,13 +28,24 @@ export function printStub(results: readonly StubOverheadResult[]): void {
 export function printLoopback(result: LoopbackResult): void {
   printTable(
     `1b. Loopback HTTP throughput, ${result.concurrency} in flight (medians of ${result.rounds} alternating rounds of ${result.requestsPerRound})`,
-    ["direct req/s", "balancer req/s", "balancer/direct", "round ratios min..max"],
+    [
+      "direct req/s",
+      "balancer req/s",
+      "balancer/direct",
+      "round ratios min..max",
+      "CPU µs/req direct",
+      "CPU µs/req balancer",
+      "added CPU µs/req",
+    ],
     [
       [
         result.directRequestsPerSecond,
         result.balancerRequestsPerSecond,
         result.throughputRatio,
         `${Math.min(...result.roundRatios)}..${Math.max(...result.roundRatios)}`,
+        result.directCpuUsPerRequest,
+        result.balancerCpuUsPerRequest,
+        result.addedCpuUsPerRequest,
       ],
     ],
   );
