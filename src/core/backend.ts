@@ -30,6 +30,16 @@ const ENDPOINT_FAULTS: readonly CooldownReason[] = ["network-error", "timeout", 
 /** Deployments remembered per backend; past this, those back in rotation are forgotten, oldest first. */
 const MAX_DEPLOYMENTS = 256;
 
+/** Past {@link MAX_DEPLOYMENTS} entries, forgets the oldest one `idle` says can go. */
+function makeRoom<K, V>(map: Map<K, V>, idle: (value: V) => boolean): void {
+  if (map.size < MAX_DEPLOYMENTS) return;
+  for (const [key, old] of map) {
+    if (!idle(old)) continue;
+    map.delete(key);
+    return;
+  }
+}
+
 /**
  * One scope of a backend (a deployment or model, or `undefined` for the backend as a whole; see scope.ts): its
  * time to response headers by kind of request (the learned header timeout, see attempt.ts), and its attempts
@@ -162,13 +172,7 @@ export class Backend {
     if (deployment === undefined) return this.overall;
     let state = this.scopes.get(deployment);
     if (state !== undefined) return state;
-    if (this.scopes.size >= MAX_DEPLOYMENTS) {
-      for (const [key, old] of this.scopes) {
-        if (old.inFlight !== 0) continue;
-        this.scopes.delete(key);
-        break;
-      }
-    }
+    makeRoom(this.scopes, (old) => old.inFlight === 0);
     state = new ScopeState(deployment);
     this.scopes.set(deployment, state);
     return state;
@@ -181,13 +185,7 @@ export class Backend {
   pacer(deployment: string | undefined): Pacer {
     let pacer = this.pacers.get(deployment);
     if (pacer !== undefined) return pacer;
-    if (this.pacers.size >= MAX_DEPLOYMENTS) {
-      for (const [key, old] of this.pacers) {
-        if (!old.idle) continue;
-        this.pacers.delete(key);
-        break;
-      }
-    }
+    makeRoom(this.pacers, (old) => old.idle);
     const host = this.#host;
     pacer = new Pacer(this.config.rpm, this.config.tpm, host.now(), (allowed, basis) => {
       const { events } = host;
@@ -368,13 +366,7 @@ export class Backend {
   #deployment(name: string): Breaker {
     let breaker = this.deployments.get(name);
     if (breaker !== undefined) return breaker;
-    if (this.deployments.size >= MAX_DEPLOYMENTS) {
-      for (const [key, old] of this.deployments) {
-        if (old.state.kind !== "available") continue;
-        this.deployments.delete(key);
-        break;
-      }
-    }
+    makeRoom(this.deployments, (old) => old.state.kind === "available");
     breaker = new Breaker(this.#host, this.info, name);
     this.deployments.set(name, breaker);
     return breaker;
