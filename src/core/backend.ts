@@ -51,6 +51,8 @@ export class ScopeState {
   readonly latency = { streamed: new LatencySketch(), buffered: new LatencySketch() };
   /** Attempts in flight to the scope (those of `lb.fetch`; a lease's are not paced). */
   inFlight = 0;
+  /** Used since room was last made past it (see {@link Backend.scopeState}): it gets a second chance. */
+  used = false;
   /** The ticket of an attempt that holds nothing else (no probe, breaker or pacer): one per scope, none per attempt. */
   readonly plain: AttemptTicket;
 
@@ -167,12 +169,29 @@ export class Backend {
     return pacer.waitMs(estimateTokens(request), now) ?? PACED_RETRY_MS;
   }
 
-  /** The scope's latency and attempts in flight, created on first use (idle ones make room past {@link MAX_DEPLOYMENTS}). */
+  /**
+   * The scope's latency and attempts in flight, created on first use; past {@link MAX_DEPLOYMENTS}, the oldest with
+   * nothing in flight and no use since it was last passed over is forgotten.
+   */
   scopeState(deployment: string | undefined): ScopeState {
     if (deployment === undefined) return this.overall;
     let state = this.scopes.get(deployment);
-    if (state !== undefined) return state;
-    makeRoom(this.scopes, (old) => old.inFlight === 0);
+    if (state !== undefined) {
+      state.used = true;
+      return state;
+    }
+    if (this.scopes.size >= MAX_DEPLOYMENTS) {
+      // The oldest with nothing in flight goes, unless it was used since it was last passed: then it moves to the
+      // back and the next is looked at (a second chance, as a clock cache does). A deployment in use keeps its
+      // learned latency; one-off ones make room for each other.
+      for (const [key, old] of this.scopes) {
+        if (old.inFlight !== 0) continue;
+        this.scopes.delete(key);
+        if (!old.used) break;
+        old.used = false;
+        this.scopes.set(key, old);
+      }
+    }
     state = new ScopeState(deployment);
     this.scopes.set(deployment, state);
     return state;

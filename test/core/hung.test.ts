@@ -159,12 +159,16 @@ describe("the learned header timeout is per deployment", () => {
   const azureChat = (deployment: string) =>
     `https://client.example.com/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`;
 
-  /** A tier-1 backend that answered 20 requests to deployment `fast` in 1 s each, then hangs on every deployment; a healthy tier 2. */
-  async function learnedOnFast() {
+  /**
+   * A tier-1 backend that answered 20 requests to deployment `fast` in 1 s each (`before` then runs), then hangs
+   * on every deployment; a healthy tier 2.
+   */
+  async function learnedOnFast(before?: (lb: ReturnType<typeof createLoadBalancer>) => Promise<void>) {
     const state = { hung: false };
     const backends = new SimulatedBackends({
       "https://primary.example.com": async (exchange) => {
         if (state.hung) return hang(exchange);
+        if (exchange.request.url.includes("/one-off-")) return served("primary")();
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         return served("primary")();
       },
@@ -179,6 +183,7 @@ describe("the learned header timeout is per deployment", () => {
       await vi.advanceTimersByTimeAsync(1_000);
       expect(host(await answer)).toBe("primary");
     }
+    await before?.(lb);
     state.hung = true;
     return lb;
   }
@@ -209,6 +214,32 @@ describe("the learned header timeout is per deployment", () => {
     expect(request.settled()).toBe(false);
     await vi.advanceTimersByTimeAsync(2_000);
     expect(host(await request.pending)).toBe("spare");
+  });
+
+  it("at most 256 deployments are remembered per backend: one-off deployments make it forget one no longer used, not one in use", async () => {
+    /** `count` one-off deployments, with a request to `fast` after every `fastEvery`-th (0: none). */
+    const oneOffs = (count: number, fastEvery: number) => async (lb: ReturnType<typeof createLoadBalancer>) => {
+      for (let i = 1; i <= count; i++) {
+        expect(host(await lb.fetch(azureChat(`one-off-${i}`), { method: "POST", body: BUFFERED }))).toBe("primary");
+        if (fastEvery === 0 || i % fastEvery !== 0) continue;
+        const answer = lb.fetch(azureChat("fast"), { method: "POST", body: BUFFERED });
+        await vi.advanceTimersByTimeAsync(1_000);
+        expect(host(await answer)).toBe("primary");
+      }
+    };
+    const forgotten = await learnedOnFast(oneOffs(600, 0));
+    const relearning = started(forgotten, "fast");
+    await vi.advanceTimersByTimeAsync(100_000); // back to the 300 s bound
+    expect(relearning.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(201_000);
+    expect(host(await relearning.pending)).toBe("spare");
+
+    // Used once every 10 one-offs: it keeps its 60 s (forgetting the oldest first would have lost it, not relearned since).
+    const kept = await learnedOnFast(oneOffs(600, 10));
+    const cut = started(kept, "fast");
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(cut.settled()).toBe(true);
+    expect(host(await cut.pending)).toBe("spare");
   });
 
   it("a caller's abort after 3 s costs the learned deployment nothing, but counts as a timeout on a deployment not learned yet", async () => {
