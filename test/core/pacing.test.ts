@@ -139,6 +139,34 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
     expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 0 });
   });
 
+  it("a request in flight before the first quota headers that the caller aborts frees its reservation: a waiting request goes", async () => {
+    const gate = new Gate();
+    const backends = new SimulatedBackends({
+      "https://a.example.com": gate.hold(() =>
+        ok({}, { headers: quotaHeaders({ remainingRequests: 2, resetRequests: "60s" }) }),
+      ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const controller = new AbortController();
+    const first = lb.fetch(URL, post());
+    const aborted = lb.fetch(URL, { ...post(), signal: controller.signal });
+    const third = lb.fetch(URL, post());
+    await vi.waitFor(() => expect(gate.waiting).toBe(3));
+    gate.open(0);
+    await first;
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 2, remainingRequests: 2 });
+    const waiting = lb.fetch(URL, post());
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(backends.received).toHaveLength(3);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
+    await vi.waitFor(() => expect(backends.received).toHaveLength(4));
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 2 });
+    gate.openAll();
+    expect((await Promise.all([third, waiting])).map((response) => response.status)).toEqual([200, 200]);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 0 });
+  });
+
   it("a backend with one request left gets one at a time; the others wait (reason paced) and are all served without a 429", async () => {
     const gate = new Gate();
     let inFlight = 0;
