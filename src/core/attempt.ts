@@ -1,7 +1,7 @@
 import type { AttemptTarget, Spillover } from "../types/adapter.ts";
 import type { CooldownReason } from "../types/events.ts";
 import { clampDelay, raceAbort } from "../utils/timers.ts";
-import { advanceDue, type AttemptTicket, type Backend } from "./backend.ts";
+import { advanceDue, type AttemptTicket, type Backend, type ScopeState } from "./backend.ts";
 import { type BreakerHost, isFailure } from "./breaker.ts";
 import { parseCooldownMs, retryInBody } from "./cooldown.ts";
 import { watchCreated } from "./created.ts";
@@ -87,19 +87,23 @@ function kindOf(call: Call): RequestKind {
   return call.kind;
 }
 
-/** Answers seen before a backend's learned header timeout replaces the upper bound. */
+/**
+ * Answers of a scope (the deployment or model, else the backend as a whole) seen before its learned header
+ * timeout replaces the upper bound. Until then the bound, not another scope's sketch: a backend's fast
+ * deployment says nothing about its slow one.
+ */
 const LEARN_AFTER = 20;
 /** The learned header timeout of non-streamed requests: 4 × p99, within these bounds. */
 const LEARNED_MIN_MS = 60_000;
 const LEARNED_MAX_MS = 300_000;
 
-/** How long this attempt waits for headers, ms (`Infinity`: no limit); see `headerTimeoutMs`. */
-function headerTimeoutMs(call: Call, backend: Backend): number {
+/** How long this attempt waits for headers, ms (`Infinity`: no limit); see `headerTimeoutMs`. `scope`: the attempt's. */
+function headerTimeoutMs(call: Call, scope: ScopeState): number {
   const { headerTimeout } = call.context.options;
   const kind = kindOf(call);
   if (kind === "streamed") return headerTimeout.streamed;
   if (headerTimeout.buffered !== "learned") return headerTimeout.buffered;
-  const sketch = backend.latency.buffered;
+  const sketch = scope.latency.buffered;
   if (kind === "upload" || sketch.size < LEARN_AFTER) return LEARNED_MAX_MS;
   return Math.min(LEARNED_MAX_MS, Math.max(LEARNED_MIN_MS, 4 * sketch.p99()!));
 }
@@ -116,20 +120,20 @@ const LONG_WAIT_MS = 2_000;
  * Whether a caller that aborted after `waitedMs` without headers gave up on the backend: the OpenAI SDK
  * aborts its own signal on its timeout and then retries, and without this the retry goes to the same
  * silent backend. Long is the timeout the caller declared (`x-stainless-timeout`, whole seconds, which the
- * OpenAI SDK sends with a per-request timeout), less 10%; else 4 × the backend's learned p99 for this kind
- * of request, at least {@link LONG_WAIT_MS} (just that until 20 answers were seen); never more than the
- * header timeout. Once learned, a user who stops a completion the backend is still within its usual time
- * for costs it nothing. An upload's wait is never long but by its declared timeout. (openai 6 sends
+ * OpenAI SDK sends with a per-request timeout), less 10%; else 4 × the learned p99 of the attempt's scope
+ * (`scope`: its deployment, or the backend as a whole) for this kind of request, at least {@link LONG_WAIT_MS}
+ * (just that until the scope gave 20 answers); never more than the header timeout. Once learned, a user who
+ * stops a completion the backend is still within its usual time for costs it nothing. An upload's wait is never long but by its declared timeout. (openai 6 sends
  * `x-stainless-timeout` on every request; openai 7.55 sends none unless asked.)
  */
-function waitedTooLong(call: Call, backend: Backend, waitedMs: number): boolean {
+function waitedTooLong(call: Call, scope: ScopeState, waitedMs: number): boolean {
   const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
   if (declared > 0) return waitedMs >= 0.9 * declared;
   const kind = kindOf(call);
   if (kind === "upload") return false;
-  const sketch = backend.latency[kind];
+  const sketch = scope.latency[kind];
   const learned = sketch.size < LEARN_AFTER ? 0 : 4 * sketch.p99()!;
-  return waitedMs >= Math.min(headerTimeoutMs(call, backend), Math.max(LONG_WAIT_MS, learned));
+  return waitedMs >= Math.min(headerTimeoutMs(call, scope), Math.max(LONG_WAIT_MS, learned));
 }
 
 /** The fields every event about one attempt of this request carries. */
@@ -175,11 +179,17 @@ const timedOut = (controller: AbortController | undefined, watch: HeaderWatch | 
  * (see deadlines.ts) and abandoned when it expires, and fetch keeps the caller's own signal, so the
  * caller's abort still reaches the body of the response it gets.
  */
-async function send(call: Call, backend: Backend, deployment: string | undefined, now: number): Promise<Outcome> {
+async function send(
+  call: Call,
+  backend: Backend,
+  deployment: string | undefined,
+  scope: ScopeState,
+  now: number,
+): Promise<Outcome> {
   const { context, request } = call;
   const { signal } = request;
   const { fetch, attemptTimeoutMs } = context.options;
-  const headerMs = headerTimeoutMs(call, backend);
+  const headerMs = headerTimeoutMs(call, scope);
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let follow: (() => void) | undefined;
@@ -226,7 +236,7 @@ async function send(call: Call, backend: Backend, deployment: string | undefined
     }
     const kind = kindOf(call);
     if (response.status < 400 && kind !== "upload") {
-      const sketch = backend.latency[kind];
+      const sketch = scope.latency[kind];
       if (sketch.wants()) sketch.record(context.options.now() - now);
     }
     return { response };
@@ -449,12 +459,14 @@ export async function balancedFetch(
       call.attempt++;
       const ticket: AttemptTicket = held?.ticket ?? backend.startAttempt(deployment, request);
       held = undefined;
+      // The scope's latency (the deployment's, or the backend's as a whole): read from the ticket, no lookup.
+      const scope = ticket.state ?? backend.scopeState(deployment);
       let outcome: Outcome;
       try {
-        outcome = await send(call, backend, deployment, now);
+        outcome = await send(call, backend, deployment, scope, now);
       } catch (error) {
         // The caller gave up; after a long wait for headers that is the backend's timeout too.
-        if (waitedTooLong(call, backend, options.now() - now)) {
+        if (waitedTooLong(call, scope, options.now() - now)) {
           ended(call, backend, deployment, now, "failure", undefined, "timeout");
           backend.recordFailure(ticket, deployment, "timeout", undefined, undefined, call);
         } else {

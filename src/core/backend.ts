@@ -30,6 +30,38 @@ const ENDPOINT_FAULTS: readonly CooldownReason[] = ["network-error", "timeout", 
 /** Deployments remembered per backend; past this, those back in rotation are forgotten, oldest first. */
 const MAX_DEPLOYMENTS = 256;
 
+/** Past {@link MAX_DEPLOYMENTS} entries, forgets the oldest one `idle` says can go. */
+function makeRoom<K, V>(map: Map<K, V>, idle: (value: V) => boolean): void {
+  if (map.size < MAX_DEPLOYMENTS) return;
+  for (const [key, old] of map) {
+    if (!idle(old)) continue;
+    map.delete(key);
+    return;
+  }
+}
+
+/**
+ * One scope of a backend (a deployment or model, or `undefined` for the backend as a whole; see scope.ts): its
+ * time to response headers by kind of request (the learned header timeout, see attempt.ts), and its attempts
+ * in flight, which a pacer created while they are takes as reserved.
+ */
+export class ScopeState {
+  readonly deployment: string | undefined;
+  /** Time to response headers of its answers below 400, by kind of request. */
+  readonly latency = { streamed: new LatencySketch(), buffered: new LatencySketch() };
+  /** Attempts in flight to the scope (those of `lb.fetch`; a lease's are not paced). */
+  inFlight = 0;
+  /** Used since room was last made past it (see {@link Backend.scopeState}): it gets a second chance. */
+  used = false;
+  /** The ticket of an attempt that holds nothing else (no probe, breaker or pacer): one per scope, none per attempt. */
+  readonly plain: AttemptTicket;
+
+  constructor(deployment: string | undefined) {
+    this.deployment = deployment;
+    this.plain = Object.freeze({ scope: undefined, probeWhole: false, probeScope: false, state: this });
+  }
+}
+
 /** Which breakers an attempt ran through, whether it was the probe of each, and the pacing reservation it holds. */
 export interface AttemptTicket {
   readonly scope: Breaker | undefined;
@@ -42,6 +74,8 @@ export interface AttemptTicket {
   readonly deployment?: string | undefined;
   /** Its place in the pacer's learned window (see pacer.ts); 0 without one. */
   readonly place?: number;
+  /** The scope it counts in (its latency is learned there); none for a lease's attempt. */
+  readonly state?: ScopeState;
 }
 
 /**
@@ -92,8 +126,10 @@ export class Backend {
   };
   /** Smooth weighted round-robin's running weight (see select.ts). */
   current = 0;
-  /** Time to response headers of its answers below 400, by kind of request: the learned header timeout (see attempt.ts). */
-  readonly latency = { streamed: new LatencySketch(), buffered: new LatencySketch() };
+  /** The backend as a whole as a scope (requests without a deployment): latency and attempts in flight. */
+  readonly overall = new ScopeState(undefined);
+  /** Each deployment's latency and attempts in flight, created by its first attempt (idle ones make room past {@link MAX_DEPLOYMENTS}). */
+  readonly scopes = new Map<string, ScopeState>();
   /** The backend as a whole: endpoint faults, and everything when the request has no deployment. */
   readonly whole: Breaker;
   /** Deployments (models) with state of their own, created by their first cooldown, in order first seen. */
@@ -133,17 +169,42 @@ export class Backend {
     return pacer.waitMs(estimateTokens(request), now) ?? PACED_RETRY_MS;
   }
 
-  /** The scope's pacer, created on first use (idle ones make room past {@link MAX_DEPLOYMENTS}). */
+  /**
+   * The scope's latency and attempts in flight, created on first use; past {@link MAX_DEPLOYMENTS}, the oldest with
+   * nothing in flight and no use since it was last passed over is forgotten.
+   */
+  scopeState(deployment: string | undefined): ScopeState {
+    if (deployment === undefined) return this.overall;
+    let state = this.scopes.get(deployment);
+    if (state !== undefined) {
+      state.used = true;
+      return state;
+    }
+    if (this.scopes.size >= MAX_DEPLOYMENTS) {
+      // The oldest with nothing in flight goes, unless it was used since it was last passed: then it moves to the
+      // back and the next is looked at (a second chance, as a clock cache does). A deployment in use keeps its
+      // learned latency; one-off ones make room for each other.
+      for (const [key, old] of this.scopes) {
+        if (old.inFlight !== 0) continue;
+        this.scopes.delete(key);
+        if (!old.used) break;
+        old.used = false;
+        this.scopes.set(key, old);
+      }
+    }
+    state = new ScopeState(deployment);
+    this.scopes.set(deployment, state);
+    return state;
+  }
+
+  /**
+   * The scope's pacer, created on first use (idle ones make room past {@link MAX_DEPLOYMENTS}); a new one takes
+   * the scope's attempts already in flight as reserved (see {@link Pacer.adopt}).
+   */
   pacer(deployment: string | undefined): Pacer {
     let pacer = this.pacers.get(deployment);
     if (pacer !== undefined) return pacer;
-    if (this.pacers.size >= MAX_DEPLOYMENTS) {
-      for (const [key, old] of this.pacers) {
-        if (!old.idle) continue;
-        this.pacers.delete(key);
-        break;
-      }
-    }
+    makeRoom(this.pacers, (old) => old.idle);
     const host = this.#host;
     pacer = new Pacer(this.config.rpm, this.config.tpm, host.now(), (allowed, basis) => {
       const { events } = host;
@@ -157,6 +218,8 @@ export class Backend {
           basis,
         });
     });
+    const inFlight = (deployment === undefined ? this.overall : this.scopes.get(deployment))?.inFlight ?? 0;
+    if (inFlight > 0) pacer.adopt(inFlight);
     this.pacers.set(deployment, pacer);
     return pacer;
   }
@@ -169,11 +232,29 @@ export class Backend {
   /** The attempt's reservation ends; waiting requests may go. */
   #release(ticket: AttemptTicket): void {
     const { pacer } = ticket;
-    if (pacer === undefined) return;
-    pacer.release(ticket.tokens!);
+    if (pacer !== undefined) this.#released(pacer, ticket.tokens!, ticket.deployment);
+  }
+
+  #released(pacer: Pacer, tokens: number, deployment: string | undefined): void {
+    pacer.release(tokens);
     // Nothing limits it any more (a learned limit grew out, the counts expired): selection skips it again.
-    if (pacer.idle && this.pacers.get(ticket.deployment) === pacer) this.pacers.delete(ticket.deployment);
+    if (pacer.idle && this.pacers.get(deployment) === pacer) this.pacers.delete(deployment);
     this.#host.wake?.();
+  }
+
+  /**
+   * The attempt leaves its scope's count in flight. One that started before the scope had a pacer holds no
+   * reservation of its own: the pacer took it as reserved when it was created, and releases it now.
+   */
+  #leave(ticket: AttemptTicket): void {
+    const { state } = ticket;
+    if (state === undefined) return;
+    state.inFlight--;
+    if (ticket.pacer !== undefined || this.pacers.size === 0) return;
+    const pacer = this.pacers.get(state.deployment);
+    if (pacer === undefined || pacer.adopted === 0) return;
+    pacer.adopted--;
+    this.#released(pacer, 0, state.deployment);
   }
 
   /** The deployment's breaker, if it has state of its own. */
@@ -203,23 +284,22 @@ export class Backend {
     const scope = this.scope(deployment);
     const probeWhole = this.whole.startAttempt();
     const probeScope = scope?.startAttempt() ?? false;
-    const pacer =
-      request === undefined || !this.paced
-        ? undefined
-        : this.configured
-          ? this.pacer(deployment)
-          : this.pacers.get(deployment);
+    if (request === undefined) return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope } : PLAIN;
+    const state = this.scopeState(deployment);
+    const pacer = !this.paced ? undefined : this.configured ? this.pacer(deployment) : this.pacers.get(deployment);
+    state.inFlight++;
     if (pacer !== undefined) {
-      const tokens = estimateTokens(request!);
+      const tokens = estimateTokens(request);
       const place = pacer.reserve(tokens, this.#host.now());
-      return { scope, probeWhole, probeScope, pacer, tokens, deployment, place };
+      return { scope, probeWhole, probeScope, pacer, tokens, deployment, place, state };
     }
-    return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope } : PLAIN;
+    return probeWhole || scope !== undefined ? { scope, probeWhole, probeScope, state } : state.plain;
   }
 
   /** The attempt ended without a verdict on the backend (the caller aborted). */
   abandonAttempt(ticket: AttemptTicket): void {
     this.stats.inFlight--;
+    this.#leave(ticket);
     if (ticket.probeWhole) this.whole.releaseProbe();
     if (ticket.probeScope) ticket.scope!.releaseProbe();
     this.#release(ticket);
@@ -232,6 +312,7 @@ export class Backend {
    */
   recordFailure(ticket: AttemptTicket, ...failure: Failure): void {
     this.stats.inFlight--;
+    this.#leave(ticket);
     const [deployment, reason] = failure;
     // 429s of one burst arrive together: the first teaches the limit, as the breaker counts one outage once.
     const breaker = deployment === undefined ? this.whole : this.deployments.get(deployment);
@@ -289,6 +370,7 @@ export class Backend {
   recordSuccess(ticket: AttemptTicket, status: number, cause: Cause): void {
     const { stats } = this;
     stats.inFlight--;
+    this.#leave(ticket);
     stats.successes++;
     stats.lastStatus = status;
     this.whole.succeed(cause, ticket.probeWhole);
@@ -303,13 +385,7 @@ export class Backend {
   #deployment(name: string): Breaker {
     let breaker = this.deployments.get(name);
     if (breaker !== undefined) return breaker;
-    if (this.deployments.size >= MAX_DEPLOYMENTS) {
-      for (const [key, old] of this.deployments) {
-        if (old.state.kind !== "available") continue;
-        this.deployments.delete(key);
-        break;
-      }
-    }
+    makeRoom(this.deployments, (old) => old.state.kind === "available");
     breaker = new Breaker(this.#host, this.info, name);
     this.deployments.set(name, breaker);
     return breaker;

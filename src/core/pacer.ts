@@ -165,8 +165,11 @@ export type PacedReport = (allowed: number | null, basis: PacingBasis) => void;
  * one per success, dropped past {@link LEARNED_CEILING}) and a window (see {@link Window}).
  */
 export class Pacer {
+  /** Requests in flight it holds reservations of, {@link adopted} ones included. */
   reserved = 0;
   reservedTokens = 0;
+  /** Of {@link reserved}, the requests already in flight when it was created (they hold no ticket of it). */
+  adopted = 0;
   remainingRequests: number | null = null;
   remainingTokens: number | null = null;
   /** When the reported remaining counts stop being trusted (their window resets), monotonic ms. */
@@ -272,6 +275,15 @@ export class Pacer {
     if (this.#window === null) return 0;
     this.#spent(now);
     return this.#window === null ? 0 : ++this.#window.admitted;
+  }
+
+  /**
+   * It was created while `requests` were already in flight to its scope: they are reserved, so what the scope
+   * says it has left is not admitted on top of them (their tokens are not known: they are not counted).
+   */
+  adopt(requests: number): void {
+    this.reserved += requests;
+    this.adopted += requests;
   }
 
   /** A request ended (success, failure or abort): its reservation is released. */

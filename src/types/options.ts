@@ -142,7 +142,7 @@ export type MalformedEventPolicy = "drop" | "pass";
 export interface HeaderTimeouts {
   /** Requests with `"stream": true` in their JSON body. Default `30_000`. */
   streamed?: number | false;
-  /** Every other request. Default `"learned"`: 4 × the backend's p99 time to headers, within [60 s, 300 s]. */
+  /** Every other request. Default `"learned"`: 4 × the deployment's p99 time to headers, within [60 s, 300 s]. */
   buffered?: number | false | "learned";
 }
 
@@ -197,14 +197,15 @@ export interface LoadBalancerOptions {
    * down (`timeout`), with default options too: a backend that accepts connections and never answers must
    * not hold requests another backend could serve. Streamed requests (`"stream": true` in a JSON body)
    * get their headers at once from Azure OpenAI and OpenAI, so theirs is tight; other completions get
-   * theirs only when the whole answer is ready, so theirs is learned per backend: 4 × the p99 of its
-   * observed time to headers, within [60 s, 300 s] (300 s until 20 answers were seen; always 300 s for an
+   * theirs only when the whole answer is ready, so theirs is learned per deployment (the Azure deployment
+   * or the adapter's model, else the backend as a whole): 4 × the p99 of its observed time to headers, within
+   * [60 s, 300 s] (300 s until that deployment gave 20 answers; always 300 s for an
    * upload: a multipart, binary or stream body, or a text body of 1 MiB or more, whose wait the completions' latency says nothing about). A number sets both,
    * `false` turns it off; `{ streamed, buffered }` sets each (a number or `false`; one left out keeps its
    * default). Checked once a second, so it fires up to a second late; the attempt is abandoned, not aborted
    * (its connection is left to the caller's signal and the runtime's own timeout: undici's is 300 s). A
    * caller that aborts after waiting long for headers (90% of its declared `x-stainless-timeout`, as openai 6
-   * sends it; without one, 2 s until 20 answers were seen, then 4 × the learned p99 and at least 2 s; at most
+   * sends it; without one, 2 s until the deployment gave 20 answers, then 4 × its learned p99 and at least 2 s; at most
    * the header timeout) counts as a `timeout` of that backend too. Default `{ streamed: 30_000, buffered: "learned" }`.
    */
   headerTimeoutMs?: number | false | HeaderTimeouts;

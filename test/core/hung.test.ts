@@ -152,6 +152,115 @@ describe("a backend that accepts and never answers, with default options", () =>
   });
 });
 
+describe("the learned header timeout is per deployment", () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
+  afterEach(() => vi.useRealTimers());
+
+  const azureChat = (deployment: string) =>
+    `https://client.example.com/openai/deployments/${deployment}/chat/completions?api-version=2024-10-21`;
+
+  /**
+   * A tier-1 backend that answered 20 requests to deployment `fast` in 1 s each (`before` then runs), then hangs
+   * on every deployment; a healthy tier 2.
+   */
+  async function learnedOnFast(before?: (lb: ReturnType<typeof createLoadBalancer>) => Promise<void>) {
+    const state = { hung: false };
+    const backends = new SimulatedBackends({
+      "https://primary.example.com": async (exchange) => {
+        if (state.hung) return hang(exchange);
+        if (exchange.request.url.includes("/one-off-")) return served("primary")();
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return served("primary")();
+      },
+      "https://spare.example.com": served("spare"),
+    });
+    const lb = createLoadBalancer({
+      backends: [{ url: "https://primary.example.com" }, { url: "https://spare.example.com", priority: 2 }],
+      fetch: backends.fetch,
+    });
+    for (let i = 0; i < 20; i++) {
+      const answer = lb.fetch(azureChat("fast"), { method: "POST", body: BUFFERED });
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(host(await answer)).toBe("primary");
+    }
+    await before?.(lb);
+    state.hung = true;
+    return lb;
+  }
+
+  /** Starts a request to `deployment`; `settled()` tells whether it has ended. */
+  function started(lb: ReturnType<typeof createLoadBalancer>, deployment: string, signal?: AbortSignal) {
+    let settled = false;
+    const pending = lb.fetch(azureChat(deployment), { method: "POST", body: BUFFERED, signal }).finally(() => {
+      settled = true;
+    });
+    pending.catch(() => {});
+    return { pending, settled: () => settled };
+  }
+
+  it("after 20 answers of about 1 s on one deployment, a hung request there is cut at 60 s", async () => {
+    const lb = await learnedOnFast();
+    const request = started(lb, "fast");
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(request.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(host(await request.pending)).toBe("spare");
+  });
+
+  it("a hung request on another deployment of the same backend still waits 300 s: a fast model's latency does not cut a slow one", async () => {
+    const lb = await learnedOnFast();
+    const request = started(lb, "reasoning");
+    await vi.advanceTimersByTimeAsync(299_000);
+    expect(request.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(host(await request.pending)).toBe("spare");
+  });
+
+  it("at most 256 deployments are remembered per backend: one-off deployments make it forget one no longer used, not one in use", async () => {
+    /** `count` one-off deployments, with a request to `fast` after every `fastEvery`-th (0: none). */
+    const oneOffs = (count: number, fastEvery: number) => async (lb: ReturnType<typeof createLoadBalancer>) => {
+      for (let i = 1; i <= count; i++) {
+        expect(host(await lb.fetch(azureChat(`one-off-${i}`), { method: "POST", body: BUFFERED }))).toBe("primary");
+        if (fastEvery === 0 || i % fastEvery !== 0) continue;
+        const answer = lb.fetch(azureChat("fast"), { method: "POST", body: BUFFERED });
+        await vi.advanceTimersByTimeAsync(1_000);
+        expect(host(await answer)).toBe("primary");
+      }
+    };
+    const forgotten = await learnedOnFast(oneOffs(600, 0));
+    const relearning = started(forgotten, "fast");
+    await vi.advanceTimersByTimeAsync(100_000); // back to the 300 s bound
+    expect(relearning.settled()).toBe(false);
+    await vi.advanceTimersByTimeAsync(201_000);
+    expect(host(await relearning.pending)).toBe("spare");
+
+    // Used once every 10 one-offs: it keeps its 60 s (forgetting the oldest first would have lost it, not relearned since).
+    const kept = await learnedOnFast(oneOffs(600, 10));
+    const cut = started(kept, "fast");
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(cut.settled()).toBe(true);
+    expect(host(await cut.pending)).toBe("spare");
+  });
+
+  it("a caller's abort after 3 s costs the learned deployment nothing, but counts as a timeout on a deployment not learned yet", async () => {
+    const learned = await learnedOnFast();
+    const controller = new AbortController();
+    const onFast = started(learned, "fast", controller.signal);
+    await vi.advanceTimersByTimeAsync(3_000); // within 4 × its p99 of about 1 s
+    controller.abort();
+    await expect(onFast.pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(learned.snapshot().backends[0]).toMatchObject({ state: "available", errors: 0, inFlight: 0 });
+
+    const other = await learnedOnFast();
+    const stop = new AbortController();
+    const onSlow = started(other, "reasoning", stop.signal);
+    await vi.advanceTimersByTimeAsync(3_000); // past the 2 s rule of a scope not learned yet
+    stop.abort();
+    await expect(onSlow.pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(other.snapshot().backends[0]).toMatchObject({ state: "cooling", reason: "timeout", errors: 1 });
+  });
+});
+
 describe("headerTimeoutMs is validated", () => {
   const backends = [{ url: "https://a.example.com" }];
   it.each([

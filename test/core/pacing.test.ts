@@ -12,7 +12,7 @@ beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date
 afterEach(() => vi.useRealTimers());
 
 describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
-  it("never has more requests in flight to a backend than it said it has left, whatever the headers and the concurrency", async () => {
+  it("never has more requests in flight to a backend than it said it has left, whatever the headers and the concurrency (those sent before its first quota headers included)", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -42,16 +42,26 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
               );
             }),
           });
+          // Requests sent and not answered yet, this one included.
+          let inFlight = 0;
           const lb = createLoadBalancer({
             backends: [{ url: "https://a.example.com" }],
             fetch: async (input, init) => {
+              inFlight++;
               const pacing = lb.snapshot().backends[0]!.pacing;
               if (pacing !== null && pacing.remainingRequests !== null) {
-                // What is reserved (every request sent since the scope said its quota) stays within what is left.
+                // What is reserved (every request in flight) stays within what is left, and so does what is in
+                // flight: those sent before the first quota headers hold a reservation too.
                 if (pacing.reserved > pacing.remainingRequests)
                   violations.push(`reserved ${pacing.reserved} > remaining ${pacing.remainingRequests}`);
+                if (inFlight > pacing.remainingRequests)
+                  violations.push(`in flight ${inFlight} > remaining ${pacing.remainingRequests}`);
               }
-              return backends.fetch(input, init);
+              try {
+                return await backends.fetch(input, init);
+              } finally {
+                inFlight--;
+              }
             },
           });
           let settled = 0;
@@ -89,6 +99,72 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it("requests in flight before the first quota headers count as reserved: 5 in flight, the first answer says 3 left, none is sent until 2 more end", async () => {
+    const gate = new Gate();
+    const backends = new SimulatedBackends({
+      "https://a.example.com": gate.hold(() =>
+        ok({}, { headers: quotaHeaders({ remainingRequests: 3, resetRequests: "60s" }) }),
+      ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const queued: EventOfType<"queued">[] = [];
+    lb.on("queued", (event) => queued.push(event));
+    const first = Array.from({ length: 5 }, () => lb.fetch(URL, post()));
+    await vi.waitFor(() => expect(gate.waiting).toBe(5));
+    gate.open(0);
+    await first[0];
+    // 4 still in flight against 3 left: nothing more may go.
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 4, remainingRequests: 3 });
+    const later = Array.from({ length: 3 }, () => lb.fetch(URL, post()));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(backends.received).toHaveLength(5);
+    expect(queued.map((event) => event.reason)).toEqual(["paced", "paced", "paced"]);
+    gate.open(1);
+    await first[1];
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(backends.received).toHaveLength(5); // 3 in flight, 3 left
+    gate.open(2);
+    await first[2];
+    await vi.waitFor(() => expect(backends.received).toHaveLength(6)); // 2 in flight: one more may go
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(backends.received).toHaveLength(6);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 3, remainingRequests: 3 });
+    for (let round = 0; round < 4; round++) {
+      gate.openAll();
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    expect((await Promise.all([...first, ...later])).map((response) => response.status)).toEqual(Array(8).fill(200));
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 0 });
+  });
+
+  it("a request in flight before the first quota headers that the caller aborts frees its reservation: a waiting request goes", async () => {
+    const gate = new Gate();
+    const backends = new SimulatedBackends({
+      "https://a.example.com": gate.hold(() =>
+        ok({}, { headers: quotaHeaders({ remainingRequests: 2, resetRequests: "60s" }) }),
+      ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const controller = new AbortController();
+    const first = lb.fetch(URL, post());
+    const aborted = lb.fetch(URL, { ...post(), signal: controller.signal });
+    const third = lb.fetch(URL, post());
+    await vi.waitFor(() => expect(gate.waiting).toBe(3));
+    gate.open(0);
+    await first;
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 2, remainingRequests: 2 });
+    const waiting = lb.fetch(URL, post());
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(backends.received).toHaveLength(3);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ name: "AbortError" });
+    await vi.waitFor(() => expect(backends.received).toHaveLength(4));
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 2 });
+    gate.openAll();
+    expect((await Promise.all([third, waiting])).map((response) => response.status)).toEqual([200, 200]);
+    expect(lb.snapshot().backends[0]!.pacing).toMatchObject({ reserved: 0 });
   });
 
   it("a backend with one request left gets one at a time; the others wait (reason paced) and are all served without a 429", async () => {
