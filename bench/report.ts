@@ -24,31 +24,20 @@ export function printStub(results: readonly StubOverheadResult[]): void {
   );
 }
 
-/** Prints the loopback throughput table. */
+/** Prints the loopback throughput table: one row per side. */
 export function printLoopback(result: LoopbackResult): void {
   printTable(
-    `1b. Loopback HTTP throughput, ${result.concurrency} in flight (medians of ${result.rounds} alternating rounds of ${result.requestsPerRound})`,
-    [
-      "direct req/s",
-      "balancer req/s",
-      "balancer/direct",
-      "round ratios min..max",
-      "CPU µs/req direct",
-      "CPU µs/req balancer",
-      "added CPU µs/req",
-    ],
-    [
-      [
-        result.directRequestsPerSecond,
-        result.balancerRequestsPerSecond,
-        result.throughputRatio,
-        `${Math.min(...result.roundRatios)}..${Math.max(...result.roundRatios)}`,
-        result.directCpuUsPerRequest,
-        result.balancerCpuUsPerRequest,
-        result.addedCpuUsPerRequest,
-      ],
-    ],
+    `1b. Loopback HTTP throughput, ${result.concurrency} in flight (medians of ${result.rounds} rounds of ${result.requestsPerRound}, the order of the sides turning)`,
+    ["side", "req/s", "÷ fetch (paired)", "CPU µs/req", "added CPU µs/req"],
+    result.sides.map((side) => [
+      side.name,
+      side.requestsPerSecond,
+      side.ratio,
+      side.cpuUsPerRequest,
+      side.addedCpuUsPerRequest,
+    ]),
   );
+  console.log(`lb.fetch ÷ fetch by round: ${Math.min(...result.roundRatios)}..${Math.max(...result.roundRatios)}`);
 }
 
 /** Prints one capacity line per scenario, setting and mode. */
