@@ -193,7 +193,10 @@ describe("remoteBalancer", () => {
     const before = remote.snapshot().queue.oldestWaitMs;
     await settle(5000);
     expect(remote.snapshot().queue).toEqual({ waiting: 2, oldestWaitMs: before + 5000, maxWaitedMs: 4000 });
-    server.served[0]?.send("snapshot", { ...snapshotOf(["ptu"]), queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 9000 } });
+    server.served[0]?.send("snapshot", {
+      ...snapshotOf(["ptu"]),
+      queue: { waiting: 0, oldestWaitMs: 0, maxWaitedMs: 9000 },
+    });
     await eventually(() => expect(remote?.snapshot().queue.waiting).toBe(0));
     await settle(5000);
     expect(remote.snapshot().queue).toEqual({ waiting: 0, oldestWaitMs: 0, maxWaitedMs: 9000 });
