@@ -319,8 +319,9 @@ export class Backend {
     const learns = reason === "rate-limit" && (breaker === undefined || !isCooldown(breaker.state));
     this.#fail(ticket, ...failure);
     if (learns) {
-      // Learned pacing: what was in flight to this scope when it said "too many" (its reservations, or the backend's count).
-      const inFlight = ticket.pacer?.reserved ?? this.stats.inFlight + 1;
+      // Learned pacing: what was in flight to this scope when it said "too many": its reservations, else its own
+      // count (this attempt has just left it), else, for a lease's attempt, the backend's.
+      const inFlight = ticket.pacer?.reserved ?? (ticket.state?.inFlight ?? this.stats.inFlight) + 1;
       if (inFlight > 1 || this.pacers.has(deployment))
         this.pacer(deployment).throttled(
           inFlight,

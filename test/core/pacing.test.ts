@@ -370,6 +370,30 @@ describe("a limit learned from 429s where nothing is advertised", () => {
     );
   });
 
+  it("a 429 teaches its deployment half of what was in flight to that deployment, not to the whole backend", async () => {
+    const gate = new Gate();
+    const backends = new SimulatedBackends({
+      "https://a.example.com": gate.hold((exchange) =>
+        exchange.request.url.includes("/deployments/small/") ? throttled(1000) : ok(),
+      ),
+    });
+    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const paced: EventOfType<"paced">[] = [];
+    lb.on("paced", (event) => paced.push(event));
+    const to = (deployment: string) => `https://x/openai/deployments/${deployment}/chat/completions?api-version=v`;
+    const small = Array.from({ length: 4 }, () => lb.fetch(to("small"), post()));
+    const large = Array.from({ length: 6 }, () => lb.fetch(to("large"), post()));
+    await vi.waitFor(() => expect(backends.received).toHaveLength(10));
+    gate.open(0); // "small" says 429 while 4 of the 10 in flight are its own
+    await vi.advanceTimersByTimeAsync(10);
+    expect(paced).toEqual([expect.objectContaining({ allowed: 2, basis: "learned", deployment: "small" })]);
+    gate.openAll();
+    await vi.advanceTimersByTimeAsync(10);
+    await Promise.all(large);
+    for (const pending of small) pending.catch(() => {});
+    lb.close();
+  });
+
   it("the burst after a cooldown is halved: only half of what was in flight goes back at once", async () => {
     const gate = new Gate();
     let calls = 0;
