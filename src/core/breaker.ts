@@ -293,14 +293,18 @@ export class Breaker {
     return Math.max(base, Math.min(ceiling, base * 2 ** doublings));
   }
 
-  /** An attempt got a response the caller takes: the failures in a row end, and a probe brings it back. */
+  /**
+   * An attempt got a response the caller takes: the failures in a row end, and a probe brings it back. Only the
+   * probe: another attempt's success (one sent before the cooldown, answered late) says how the backend was, as
+   * it does while cooling; and the holder of the shared probe lease brought back that way would never tell the
+   * fleet, which waits for its verdict until the lease runs out.
+   */
   succeed(cause: Cause, wasProbe: boolean): void {
     this.#failures = 0;
     const state = this.#state;
-    if (state.kind !== "probing" && state.kind !== "claiming") return;
+    if (!wasProbe || (state.kind !== "probing" && state.kind !== "claiming")) return;
     const now = this.#host.now();
     this.#enter(AVAILABLE, now);
-    if (!wasProbe) return;
     this.#emitProbe(cause, now, true);
     this.#host.shared?.publish({ type: "recovered", backend: this.#info.name, deployment: this.deployment });
   }

@@ -8,7 +8,7 @@ import {
   type SharedStateConnection,
 } from "../../src/index.js";
 import { MemoryBus } from "../support/memory-shared-state.js";
-import { SimulatedBackends, ok, tooMany } from "../support/backends.js";
+import { type Answer, Gate, SimulatedBackends, ok, tooMany } from "../support/backends.js";
 
 const BACKENDS = [
   { url: "https://ptu.example.com", name: "ptu", priority: 1 },
@@ -119,6 +119,36 @@ describe("state shared between balancers", () => {
 });
 
 describe("the holder of the probe lease", () => {
+  it("is not brought back by a late success of an attempt sent before the failure: it probes, and its verdict brings the fleet back", async () => {
+    const bus = new MemoryBus();
+    const gate = new Gate();
+    let ptu: Answer = gate.hold(() => ok({ by: "ptu" }));
+    const fake = new SimulatedBackends({
+      "https://ptu.example.com": (exchange) => ptu(exchange),
+      "https://paygo.example.com": () => ok({ by: "paygo" }),
+    });
+    const a = balancer(bus.state(), fake.fetch);
+    const b = balancer(bus.state(), fake.fetch);
+    const late = a.lb.fetch(CHAT, { method: "POST" }); // in flight to the PTU, answered after the outage
+    await vi.waitFor(() => expect(gate.waiting).toBe(1));
+    ptu = () => new Response(null, { status: 500, headers: WAIT_1S });
+    expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("paygo"); // the PTU fails: 1 s, then a probe
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(bus.claims).toEqual([
+      { backend: "ptu", deployment: null, won: true },
+      { backend: "ptu", deployment: null, won: false },
+    ]);
+    ptu = () => ok({ by: "ptu" });
+    gate.open(0);
+    expect(await servedBy(await late)).toBe("ptu");
+    // a, the lease holder, still owes the fleet a probe: its next request is that probe, and its verdict is shared.
+    expect(a.lb.snapshot().backends[0]!.state).toBe("probing");
+    expect(await servedBy(await a.lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
+    expect(a.events.filter((event) => event.type === "probe")).toMatchObject([{ success: true }]);
+    expect(bus.published.at(-1)).toEqual({ type: "recovered", backend: "ptu", deployment: null });
+    expect(await servedBy(await b.lb.fetch(CHAT, { method: "POST" }))).toBe("ptu");
+  });
+
   it("probes again when its probe failed and the next cooldown ends within its lease, without asking the store (which would say taken)", async () => {
     const bus = new MemoryBus();
     const { state, fake } = backends(() => new Response(null, { status: 500, headers: WAIT_1S }));
