@@ -123,8 +123,9 @@ const LONG_WAIT_MS = 2_000;
  * OpenAI SDK sends with a per-request timeout), less 10%; else 4 × the learned p99 of the attempt's scope
  * (`scope`: its deployment, or the backend as a whole) for this kind of request, at least {@link LONG_WAIT_MS}
  * (just that until the scope gave 20 answers); never more than the header timeout. Once learned, a user who
- * stops a completion the backend is still within its usual time for costs it nothing. An upload's wait is never long but by its declared timeout. (openai 6 sends
- * `x-stainless-timeout` on every request; openai 7.55 sends none unless asked.)
+ * stops a completion the backend is still within its usual time for costs it nothing. An upload's wait is
+ * never long but by its declared timeout. (openai 6 sends `x-stainless-timeout` on every request; openai
+ * 7.55 sends none unless asked.)
  */
 function waitedTooLong(call: Call, scope: ScopeState, waitedMs: number): boolean {
   const declared = Number(new Headers(call.request.init.headers).get("x-stainless-timeout") ?? Number.NaN) * 1000;
