@@ -11,6 +11,18 @@ const post = (body: unknown = {}): RequestInit => ({ method: "POST", body: JSON.
 beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] }));
 afterEach(() => vi.useRealTimers());
 
+/** One backend whose answers are held until the test opens them, each saying `remaining` requests are left (for 60 s). */
+function heldAnswersWithQuota(remaining: number) {
+  const gate = new Gate();
+  const backends = new SimulatedBackends({
+    "https://a.example.com": gate.hold(() =>
+      ok({}, { headers: quotaHeaders({ remainingRequests: remaining, resetRequests: "60s" }) }),
+    ),
+  });
+  const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+  return { gate, backends, lb };
+}
+
 describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
   it("never has more requests in flight to a backend than it said it has left, whatever the headers and the concurrency (those sent before its first quota headers included)", async () => {
     await fc.assert(
@@ -102,13 +114,7 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
   });
 
   it("requests in flight before the first quota headers count as reserved: 5 in flight, the first answer says 3 left, none is sent until 2 more end", async () => {
-    const gate = new Gate();
-    const backends = new SimulatedBackends({
-      "https://a.example.com": gate.hold(() =>
-        ok({}, { headers: quotaHeaders({ remainingRequests: 3, resetRequests: "60s" }) }),
-      ),
-    });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const { gate, backends, lb } = heldAnswersWithQuota(3);
     const queued: EventOfType<"queued">[] = [];
     lb.on("queued", (event) => queued.push(event));
     const first = Array.from({ length: 5 }, () => lb.fetch(URL, post()));
@@ -140,13 +146,7 @@ describe("pacing from advertised quota (x-ratelimit-remaining-*)", () => {
   });
 
   it("a request in flight before the first quota headers that the caller aborts frees its reservation: a waiting request goes", async () => {
-    const gate = new Gate();
-    const backends = new SimulatedBackends({
-      "https://a.example.com": gate.hold(() =>
-        ok({}, { headers: quotaHeaders({ remainingRequests: 2, resetRequests: "60s" }) }),
-      ),
-    });
-    const lb = createLoadBalancer({ backends: [{ url: "https://a.example.com" }], fetch: backends.fetch });
+    const { gate, backends, lb } = heldAnswersWithQuota(2);
     const controller = new AbortController();
     const first = lb.fetch(URL, post());
     const aborted = lb.fetch(URL, { ...post(), signal: controller.signal });
